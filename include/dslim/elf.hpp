@@ -1,0 +1,69 @@
+#pragma once
+// What dslim needs to know about an ELF object: the fields the dynamic loader
+// reads. Two readers fill the same struct: a light one over a byte span (for the
+// resolver's walk over every candidate library, which must not parse whole
+// files) and LIEF (for the user's own binaries and deeper checks).
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dslim::elf {
+
+enum class ElfClass : uint8_t { Elf32 = 1, Elf64 = 2 };
+
+// e_type values dslim cares about.
+enum class ObjectType : uint16_t { Rel = 1, Exec = 2, Dyn = 3, Core = 4 };
+
+constexpr uint64_t kDf1NoDefLib = 0x800;  // DF_1_NODEFLIB
+
+struct ElfInfo {
+  ElfClass elf_class = ElfClass::Elf64;
+  bool little_endian = true;
+  uint16_t machine = 0;  // e_machine (EM_X86_64 = 62, EM_AARCH64 = 183, ...)
+  uint8_t osabi = 0;
+  ObjectType type = ObjectType::Exec;
+  bool has_dynamic = false;                // PT_DYNAMIC present
+  std::optional<std::string> interpreter;  // PT_INTERP
+  std::vector<std::string> needed;         // DT_NEEDED, in order
+  std::optional<std::string> soname;       // DT_SONAME
+  std::optional<std::string> rpath;        // DT_RPATH, raw (':'-separated)
+  std::optional<std::string> runpath;      // DT_RUNPATH, raw
+  uint64_t flags_1 = 0;                    // DT_FLAGS_1
+
+  bool nodeflib() const { return (flags_1 & kDf1NoDefLib) != 0; }
+  // Two objects can be loaded together only if class and machine agree.
+  bool compatible_with(const ElfInfo& other) const {
+    return elf_class == other.elf_class && machine == other.machine &&
+           little_endian == other.little_endian;
+  }
+};
+
+// True when the bytes start with the ELF magic.
+bool has_elf_magic(std::span<const std::byte> bytes);
+
+// Light reader: ELF header, program headers, PT_INTERP, PT_DYNAMIC and the
+// dynamic string table, nothing else. Checks that every structure it touches
+// lies inside `bytes` (a truncated file is an error, never fewer entries).
+// `name` is only used in error messages. Throws dslim::Error.
+ElfInfo read_elf(std::span<const std::byte> bytes, const std::string& name);
+
+// LIEF reader for a file on this machine, after the same bounds checks as
+// read_elf (LIEF 0.9 silently accepts truncated files). Throws dslim::Error
+// naming `path` for a missing, non-ELF, script or truncated file.
+ElfInfo read_elf_file(const std::string& path);
+
+// "x86_64", "aarch64", ... as OCI's `architecture` field spells it, plus the
+// `variant` where OCI has one (arm: "v7"); empty architecture when unknown.
+struct Platform {
+  std::string os = "linux";
+  std::string architecture;
+  std::string variant;
+};
+Platform platform_of(const ElfInfo& info);
+
+// Machine name for messages ("x86-64", "AArch64", "EM_1234").
+std::string machine_name(uint16_t machine);
+
+}  // namespace dslim::elf

@@ -1,0 +1,45 @@
+#pragma once
+// /etc/ld.so.cache as glibc's loader reads it (sysdeps/generic/dl-cache.h):
+// the old `ld.so-1.7.0` format, the new `glibc-ld.so.cache1.1`, or both.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dslim::resolve {
+
+struct CacheEntry {
+  int32_t flags = 0;         // FLAG_ELF_LIBC6 | arch bits (x86-64: 0x0303)
+  std::string key;           // soname
+  std::string value;         // path of the library
+  uint32_t osversion = 0;
+  uint64_t hwcap = 0;
+  std::string hwcaps_subdir;  // "x86-64-v3" for glibc-hwcaps entries, else empty
+};
+
+class LdCache {
+ public:
+  // Parses a cache file; `name` is used in messages. Throws dslim::Error for a
+  // file that is not a cache or whose offsets point outside it.
+  static LdCache parse(std::span<const std::byte> bytes, const std::string& name);
+
+  const std::vector<CacheEntry>& entries() const { return entries_; }
+
+  // The path the loader takes for `soname`: the first entry whose flags match
+  // and that is not a glibc-hwcaps or legacy-hwcap entry. nullopt if none.
+  std::optional<std::string> lookup(const std::string& soname, int32_t required_flags) const;
+
+  // Paths of glibc-hwcaps variants of `soname` with matching flags.
+  std::vector<std::string> hwcaps_variants(const std::string& soname,
+                                           int32_t required_flags) const;
+
+ private:
+  std::vector<CacheEntry> entries_;
+};
+
+// Flags a cache entry must carry for an object of this class and machine
+// (x86-64: 0x0303, aarch64: 0x0a03, i386: 0x0003); nullopt if unknown.
+std::optional<int32_t> ld_cache_flags(bool elf64, uint16_t machine);
+
+}  // namespace dslim::resolve

@@ -1,0 +1,113 @@
+#pragma once
+// RootFs: a read-only view of one image root. Backends implement four
+// primitives on *physical* paths (absolute, normalized, every ancestor a real
+// directory); `resolve` walks paths component by component on top of them, so
+// every symlink, absolute or relative, is followed inside the root and can
+// never reach the host.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dslim::rootfs {
+
+enum class FileType { Regular, Directory, Symlink, Other };
+
+struct Stat {
+  FileType type = FileType::Regular;
+  uint32_t mode = 0644;  // permission bits only (07777)
+  uint64_t size = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+// Bytes of one file, valid while the view lives (an mmap, or a buffer).
+class FileView {
+ public:
+  virtual ~FileView() = default;
+  virtual std::span<const std::byte> bytes() const = 0;
+};
+
+class RootFs {
+ public:
+  virtual ~RootFs() = default;
+  // A description for messages, e.g. "dir:/srv/root" or "oci:img:1.0".
+  virtual std::string describe() const = 0;
+  // The entry itself (symlinks not followed); nullopt if absent.
+  virtual std::optional<Stat> lstat(const std::string& path) const = 0;
+  // Target of a symlink, as stored. Throws dslim::Error if not a symlink.
+  virtual std::string readlink(const std::string& path) const = 0;
+  // Names (not paths) of a directory's entries, sorted. Throws if not a dir.
+  virtual std::vector<std::string> list(const std::string& path) const = 0;
+  // Contents of a regular file. Throws dslim::Error if not a regular file.
+  virtual std::unique_ptr<FileView> open(const std::string& path) const = 0;
+};
+
+// Upper bound on symlinks followed while resolving one path (Linux's MAXSYMLINKS).
+constexpr int kMaxSymlinkHops = 40;
+
+// "/a/./b//../c/" -> "/a/c". ".." above the root stays at the root, as in a chroot.
+std::string normalize(const std::string& path);
+
+struct Resolved {
+  std::string path;                // physical in-root path (no symlinks in it)
+  Stat stat;                       // of `path`
+  std::vector<std::string> links;  // every symlink followed on the way, in order
+};
+
+// Resolves `path` inside the root, following symlinks in every component and,
+// if follow_last, in the last one. nullopt when a component does not exist.
+// Throws dslim::Error on a loop or more than kMaxSymlinkHops hops.
+std::optional<Resolved> resolve(const RootFs& fs, const std::string& path, bool follow_last = true);
+
+// Reads a whole file after resolving `path`; nullopt when absent.
+std::optional<std::string> read_text(const RootFs& fs, const std::string& path);
+
+// Paths matching a glob (fnmatch per component, symlinks resolved inside the
+// root), sorted. Used by ld.so.conf's `include`.
+std::vector<std::string> glob(const RootFs& fs, const std::string& pattern);
+
+// RootFs over a directory of this machine. Files are mmap'd on open.
+class DirRootFs : public RootFs {
+ public:
+  explicit DirRootFs(std::string dir);  // throws if `dir` is not a directory
+  std::string describe() const override;
+  std::optional<Stat> lstat(const std::string& path) const override;
+  std::string readlink(const std::string& path) const override;
+  std::vector<std::string> list(const std::string& path) const override;
+  std::unique_ptr<FileView> open(const std::string& path) const override;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string host_path(const std::string& path) const;
+  std::string dir_;
+};
+
+// In-memory RootFs for tests and for files dslim makes itself.
+class MemRootFs : public RootFs {
+ public:
+  MemRootFs();  // holds "/" only
+  std::string describe() const override { return "memory"; }
+  std::optional<Stat> lstat(const std::string& path) const override;
+  std::string readlink(const std::string& path) const override;
+  std::vector<std::string> list(const std::string& path) const override;
+  std::unique_ptr<FileView> open(const std::string& path) const override;
+
+  // Adders create missing parent directories (mode 0755).
+  void add_file(const std::string& path, std::string contents, uint32_t mode = 0644);
+  void add_dir(const std::string& path, uint32_t mode = 0755);
+  void add_symlink(const std::string& path, std::string target);
+
+ private:
+  struct Entry {
+    Stat stat;
+    std::string data;  // file contents or symlink target
+  };
+  void ensure_parents(const std::string& path);
+  std::map<std::string, Entry> entries_;
+};
+
+}  // namespace dslim::rootfs
