@@ -43,19 +43,31 @@ struct ElfInfo {
 // True when the bytes start with the ELF magic.
 bool has_elf_magic(std::span<const std::byte> bytes);
 
+// For a `#!` script, the interpreter path from its first line ("/bin/sh" for
+// "#!/bin/sh -e"; empty when the line names none); nullopt for anything else.
+std::optional<std::string> script_interpreter(std::span<const std::byte> bytes);
+
 // Light reader: ELF header, program headers, PT_INTERP, PT_DYNAMIC and the
 // dynamic string table, nothing else. Checks that every structure it touches
 // lies inside `bytes` (a truncated file is an error, never fewer entries).
 // `name` is only used in error messages. Throws dslim::Error.
 ElfInfo read_elf(std::span<const std::byte> bytes, const std::string& name);
 
-// LIEF reader for a file on this machine, after the same bounds checks as
-// read_elf (LIEF 0.9 silently accepts truncated files). Throws dslim::Error
-// naming `path` for a missing, non-ELF, script or truncated file.
-ElfInfo read_elf_file(const std::string& path);
+// How much of a file on this machine to read: the loader's view only (the
+// light reader: `deps` stays as fast as `ld.so --list`), or that plus a full
+// LIEF parse cross-checked against it (LIEF 0.9 parses a 4 MB binary in
+// ~200 ms, so it is kept for the deeper checks of `binary`).
+enum class Depth { Headers, Full };
 
-// "x86_64", "aarch64", ... as OCI's `architecture` field spells it, plus the
-// `variant` where OCI has one (arm: "v7"); empty architecture when unknown.
+// Reads a file on this machine. With Depth::Full, LIEF parses the same bytes
+// after the light reader's bounds checks (LIEF 0.9 silently accepts truncated
+// files) and both must agree. Throws dslim::Error naming `path` for a missing,
+// non-ELF, script or truncated file.
+ElfInfo read_elf_file(const std::string& path, Depth depth = Depth::Full);
+
+// "amd64", "arm64", "386", "ppc64le", ... as OCI's `architecture` field spells
+// it (Go's GOARCH, not uname's "x86_64"), plus the `variant` where OCI has one
+// (arm: "v7"); empty architecture when OCI has no name for the machine.
 struct Platform {
   std::string os = "linux";
   std::string architecture;

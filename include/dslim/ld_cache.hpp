@@ -10,9 +10,9 @@
 namespace dslim::resolve {
 
 struct CacheEntry {
-  int32_t flags = 0;         // FLAG_ELF_LIBC6 | arch bits (x86-64: 0x0303)
-  std::string key;           // soname
-  std::string value;         // path of the library
+  int32_t flags = 0;  // FLAG_ELF_LIBC6 | arch bits (x86-64: 0x0303)
+  std::string key;    // soname
+  std::string value;  // path of the library
   uint32_t osversion = 0;
   uint64_t hwcap = 0;
   std::string hwcaps_subdir;  // "x86-64-v3" for glibc-hwcaps entries, else empty
@@ -21,25 +21,31 @@ struct CacheEntry {
 class LdCache {
  public:
   // Parses a cache file; `name` is used in messages. Throws dslim::Error for a
-  // file that is not a cache or whose offsets point outside it.
+  // file that is not a cache or whose offsets point outside it. Both byte
+  // orders are read (the new header declares its own); a compat file is read
+  // through its new table, as the loader does. A cache ldconfig marked invalid
+  // gives no entries: the loader then ignores it.
   static LdCache parse(std::span<const std::byte> bytes, const std::string& name);
 
   const std::vector<CacheEntry>& entries() const { return entries_; }
 
   // The path the loader takes for `soname`: the first entry whose flags match
   // and that is not a glibc-hwcaps or legacy-hwcap entry. nullopt if none.
+  // For required_flags 0x0003 (ports using the generic check, e.g. i386) a
+  // plain FLAG_ELF (0x0001) entry is taken when no exact match exists.
   std::optional<std::string> lookup(const std::string& soname, int32_t required_flags) const;
 
   // Paths of glibc-hwcaps variants of `soname` with matching flags.
-  std::vector<std::string> hwcaps_variants(const std::string& soname,
-                                           int32_t required_flags) const;
+  std::vector<std::string> hwcaps_variants(const std::string& soname, int32_t required_flags) const;
 
  private:
   std::vector<CacheEntry> entries_;
 };
 
 // Flags a cache entry must carry for an object of this class and machine
-// (x86-64: 0x0303, aarch64: 0x0a03, i386: 0x0003); nullopt if unknown.
+// (x86-64: 0x0303, x32: 0x0803, aarch64: 0x0a03, ppc64: 0x0503, s390x: 0x0403,
+// riscv64 lp64d: 0x1003, i386 and ppc32: 0x0003); nullopt if unknown (32-bit
+// ARM and MIPS, whose flags depend on the float ABI).
 std::optional<int32_t> ld_cache_flags(bool elf64, uint16_t machine);
 
 }  // namespace dslim::resolve

@@ -15,46 +15,47 @@ enum class LoaderKind { Glibc, Musl, Static };
 
 // Which rule found a file (reported by `deps`).
 enum class FoundBy {
-  Program,       // one of the programs asked for
-  Interpreter,   // PT_INTERP
-  Path,          // DT_NEEDED containing '/'
-  Rpath,         // DT_RPATH (inherited up the loader chain)
-  LdLibraryPath, // LD_LIBRARY_PATH
-  Runpath,       // DT_RUNPATH (glibc: requester's own; musl: inherited)
-  LdCache,       // /etc/ld.so.cache
-  DefaultDir,    // the loader's built-in directories
-  MuslPathFile,  // /etc/ld-musl-ARCH.path
-  LoaderItself,  // musl names (libc.so, libpthread.so.0, ...) served by the loader
-  Preload,       // /etc/ld.so.preload
+  Program,        // one of the programs asked for
+  Interpreter,    // PT_INTERP
+  Path,           // DT_NEEDED containing '/'
+  Rpath,          // DT_RPATH (inherited up the loader chain)
+  LdLibraryPath,  // LD_LIBRARY_PATH
+  Runpath,        // DT_RUNPATH (glibc: requester's own; musl: inherited)
+  LdCache,        // /etc/ld.so.cache
+  DefaultDir,     // the loader's built-in directories
+  MuslPathFile,   // /etc/ld-musl-ARCH.path
+  LoaderItself,   // musl names (libc.so, libpthread.so.0, ...) served by the loader
+  Preload,        // /etc/ld.so.preload
 };
 const char* to_string(FoundBy by);
 const char* to_string(LoaderKind kind);
 
 struct Node {
-  std::string name;                 // as requested: DT_NEEDED string, program path
-  std::string path;                 // in-root path the loader opened
-  std::string real_path;            // `path` with every symlink resolved
-  std::vector<std::string> links;   // symlinks on the way from path to real_path
+  std::string name;                // as requested: DT_NEEDED string, program path
+  std::string path;                // in-root path the loader opened
+  std::string real_path;           // `path` with every symlink resolved
+  std::vector<std::string> links;  // symlinks on the way from path to real_path
   FoundBy found_by = FoundBy::Program;
-  std::string search_dir;           // directory the search found it in (if searched)
+  std::string search_dir;             // directory the search found it in (if searched)
   std::vector<std::string> variants;  // glibc-hwcaps variants (real paths, with their links)
   elf::ElfInfo info;
-  std::vector<size_t> deps;         // indices of the nodes its DT_NEEDED resolved to, in order
+  std::vector<size_t> deps;  // indices of the nodes its DT_NEEDED resolved to, in order
 };
 
 struct Missing {
-  std::string name;                  // DT_NEEDED string
-  std::string needed_by;             // in-root path (or program path) of the requester
-  std::vector<std::string> searched; // every directory tried, in order
-  std::string hint;                  // e.g. a directory listed in ld.so.conf holding it
+  std::string name;                   // DT_NEEDED string
+  std::string needed_by;              // in-root path (or program path) of the requester
+  std::vector<std::string> searched;  // every directory tried, in order
+  std::string hint;                   // e.g. a directory listed in ld.so.conf holding it
 };
 
 struct Graph {
   LoaderKind loader = LoaderKind::Static;
-  std::string interpreter;           // PT_INTERP of the programs ("" if static)
-  std::vector<Node> nodes;           // programs first, then breadth-first order
-  std::vector<size_t> programs;      // indices of the programs
+  std::string interpreter;       // PT_INTERP of the programs ("" if static)
+  std::vector<Node> nodes;       // programs first, then breadth-first order
+  std::vector<size_t> programs;  // indices of the programs
   std::vector<Missing> missing;
+  std::vector<std::string> warnings;  // e.g. an unreadable ld.so.cache the loader would ignore
 
   // Every in-root path the image must hold for the closure (real files and the
   // symlinks leading to them, glibc-hwcaps variants included), sorted, unique.
@@ -65,9 +66,9 @@ struct Graph {
 // A program to resolve. Its bytes come from the host (`host_path`) or from the
 // root; `origin` is its directory inside the root, for $ORIGIN.
 struct Program {
-  std::string display;      // how the user named it
+  std::string display;  // how the user named it
   elf::ElfInfo info;
-  std::string origin;       // in-root directory for $ORIGIN
+  std::string origin;                       // in-root directory for $ORIGIN
   std::optional<std::string> in_root_path;  // set when the program lives in the root
 };
 
@@ -88,9 +89,9 @@ class Resolver {
   Options options_;
 };
 
-// Reads a program on this machine (LIEF) and sets its origin to its real
-// directory, for `--from dir:/`-style use where host and root coincide.
-Program program_from_host(const std::string& host_path, const std::string& origin);
+// Reads a program on this machine; `origin` is its directory in the root.
+Program program_from_host(const std::string& host_path, const std::string& origin,
+                          elf::Depth depth = elf::Depth::Full);
 
 // Reads a program that lives inside the root (light reader).
 Program program_from_root(const rootfs::RootFs& fs, const std::string& path);

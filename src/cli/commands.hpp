@@ -1,0 +1,17 @@
+#pragma once
+// Each subcommand registers itself on the app; its callback sets the exit code.
+#include <CLI/CLI.hpp>
+
+namespace dslim::cli {
+
+struct GlobalOptions {
+  int verbose = 0;
+  bool quiet = false;
+};
+
+void add_deps_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+
+// -v / -q on stderr through spdlog; library code never logs.
+void setup_logging(const GlobalOptions& global);
+
+}  // namespace dslim::cli

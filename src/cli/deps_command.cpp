@@ -1,0 +1,79 @@
+// `dslim deps`: what a binary needs and where each file was found.
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.hpp"
+#include "cli/deps_report.hpp"
+#include "cli/source.hpp"
+#include "dslim/error.hpp"
+
+namespace dslim::cli {
+
+namespace {
+
+struct DepsOptions {
+  std::vector<std::string> apps;
+  std::vector<std::string> picks;
+  std::string from = "dir:/";
+  std::string format = "tree";
+  std::vector<std::string> env;
+};
+
+int run_deps(const DepsOptions& opt) {
+  if (opt.apps.empty() && opt.picks.empty()) {
+    throw Error("deps: name at least one APP or --pick PATH", ErrorKind::Usage);
+  }
+  Source source = open_source(opt.from);
+  std::vector<std::string> env = source.env;
+  env.insert(env.end(), opt.env.begin(), opt.env.end());
+  resolve::Options options;
+  options.ld_library_path = env_value(env, "LD_LIBRARY_PATH");
+  auto programs = load_programs(source, opt.apps, opt.picks, "/", elf::Depth::Headers);
+  auto graph = resolve::Resolver(*source.fs, options).resolve(programs);
+  for (const auto& warning : graph.warnings) spdlog::warn("{}", warning);
+
+  if (opt.format == "json") {
+    std::cout << graph_json(graph).dump(2) << "\n";
+  } else if (opt.format == "list") {
+    std::cout << render_list(graph);
+  } else {
+    std::cout << render_tree(graph);
+  }
+  std::cout.flush();
+  for (const auto& missing : graph.missing) {
+    spdlog::error("{}", describe_missing(missing, source.ref));
+  }
+  return graph.missing.empty() ? 0 : static_cast<int>(ErrorKind::Input);
+}
+
+}  // namespace
+
+void add_deps_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
+  auto opt = std::make_shared<DepsOptions>();
+  auto* cmd = app.add_subcommand(
+      "deps", "Show the files a binary needs and where its loader finds them (like lddtree)");
+  cmd->footer(
+      "Examples:\n"
+      "  dslim deps ./app                       # against this machine (dir:/)\n"
+      "  dslim deps ./app --from dir:./rootfs   # against an unpacked root filesystem\n"
+      "  dslim deps --pick /usr/sbin/nginx --from dir:./rootfs --format list\n"
+      "  dslim deps ./app --format json | jq '.missing'\n"
+      "\n"
+      "Formats: tree (default; each library once, with the rule that found it),\n"
+      "list (every in-root path the image needs, symlinks included, one a line),\n"
+      "json (the whole graph). Exits 2 if a library cannot be found, after naming\n"
+      "who needs it and every directory searched.");
+  cmd->add_option("APP", opt->apps, "Program(s) on this machine to resolve");
+  cmd->add_option("--pick", opt->picks, "A program that lives inside the source, by its path there")
+      ->type_name("PATH");
+  cmd->add_option("--from", opt->from, "Where libraries come from: dir:ROOT (default dir:/)")
+      ->type_name("SRC");
+  cmd->add_option("--format", opt->format, "tree, list or json")
+      ->check(CLI::IsMember({"tree", "list", "json"}));
+  cmd->add_option("--env", opt->env, "K=V as the image would set it (LD_LIBRARY_PATH counts)")
+      ->type_name("K=V");
+  cmd->callback([opt, &exit_code] { exit_code = run_deps(*opt); });
+}
+
+}  // namespace dslim::cli

@@ -1,0 +1,299 @@
+// The light ELF reader: only what the dynamic loader reads, straight from the
+// bytes, with every offset checked against the span (it runs on every
+// candidate library of the resolver's walk and on hostile files).
+#include <array>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "dslim/elf.hpp"
+#include "dslim/error.hpp"
+#include "elf/byte_view.hpp"
+
+namespace dslim::elf {
+namespace {
+
+using detail::ByteView;
+
+constexpr uint32_t kPtLoad = 1;
+constexpr uint32_t kPtDynamic = 2;
+constexpr uint32_t kPtInterp = 3;
+constexpr uint16_t kPnXnum = 0xffff;  // e_phnum escape to section 0's sh_info
+
+constexpr uint64_t kDtNull = 0;
+constexpr uint64_t kDtNeeded = 1;
+constexpr uint64_t kDtStrtab = 5;
+constexpr uint64_t kDtStrsz = 10;
+constexpr uint64_t kDtSoname = 14;
+constexpr uint64_t kDtRpath = 15;
+constexpr uint64_t kDtRunpath = 29;
+constexpr uint64_t kDtFlags1 = 0x6ffffffb;
+
+// Where the fields of the ELF header and its tables sit, per class.
+struct Layout {
+  uint64_t ehdr_size, phoff_at, phentsize_at, phnum_at;
+  uint64_t phdr_size, p_offset_at, p_vaddr_at, p_filesz_at;
+  uint64_t dyn_size;
+  unsigned word;
+};
+constexpr Layout kLayout32{52, 28, 42, 44, 32, 4, 8, 16, 8, 4};
+constexpr Layout kLayout64{64, 32, 54, 56, 56, 8, 16, 32, 16, 8};
+
+struct Segment {
+  uint32_t type;
+  uint64_t offset, vaddr, filesz;
+};
+
+// A file offset inside a PT_LOAD and how many file bytes that segment has left.
+struct Mapped {
+  uint64_t offset, available;
+};
+
+// The dynamic section's scalar entries, gathered before any string is read
+// (DT_STRTAB may come after the DT_NEEDED entries that need it).
+struct DynamicScalars {
+  std::optional<uint64_t> strtab, strsz;
+  bool uses_strings = false;
+  uint64_t flags_1 = 0;
+};
+
+class Reader {
+ public:
+  Reader(std::span<const std::byte> bytes, const std::string& name)
+      : bytes_(bytes), view_(bytes, true), name_(name) {}
+
+  ElfInfo read() {
+    read_ident();
+    read_header();
+    read_segments();
+    return std::move(info_);
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const { throw Error(name_ + ": " + what); }
+
+  // The one message for any structure reaching past the end of the bytes;
+  // `what` names it with its verb ("program headers end").
+  void require(uint64_t offset, uint64_t length, const char* what) const {
+    if (view_.contains(offset, length)) return;
+    const uint64_t max = std::numeric_limits<uint64_t>::max();
+    const std::string end = length > max - offset ? "beyond 2^64" : std::to_string(offset + length);
+    fail(std::string("truncated ELF file (") + what + " at " + end + ", file is " +
+         std::to_string(view_.size()) + " bytes)");
+  }
+
+  uint64_t uint(uint64_t offset, unsigned width, const char* what) const {
+    uint64_t value = 0;
+    if (!view_.read(offset, width, value)) require(offset, width, what);
+    return value;
+  }
+
+  void read_ident() {
+    if (view_.size() == 0) fail("not an ELF file (empty file)");
+    if (auto interp = script_interpreter(bytes_))
+      fail("is a script (#!" + *interp + "), not an ELF file");
+    if (!has_elf_magic(bytes_)) fail("not an ELF file");
+    require(0, 16, "ELF identification ends");
+    const auto cls = uint(4, 1, "ELF identification ends");
+    const auto data = uint(5, 1, "ELF identification ends");
+    const auto version = uint(6, 1, "ELF identification ends");
+    if (cls != 1 && cls != 2) fail("unsupported ELF class " + std::to_string(cls));
+    if (data != 1 && data != 2) fail("unsupported ELF data encoding " + std::to_string(data));
+    if (version != 1) fail("unsupported ELF version " + std::to_string(version));
+    info_.elf_class = cls == 1 ? ElfClass::Elf32 : ElfClass::Elf64;
+    info_.little_endian = data == 1;
+    info_.osabi = static_cast<uint8_t>(uint(7, 1, "ELF identification ends"));
+    layout_ = cls == 1 ? &kLayout32 : &kLayout64;
+    view_ = ByteView(bytes_, info_.little_endian);
+  }
+
+  void read_header() {
+    require(0, layout_->ehdr_size, "ELF header ends");
+    info_.type = static_cast<ObjectType>(uint(16, 2, "ELF header ends"));
+    info_.machine = static_cast<uint16_t>(uint(18, 2, "ELF header ends"));
+    phoff_ = uint(layout_->phoff_at, layout_->word, "ELF header ends");
+    phnum_ = static_cast<uint16_t>(uint(layout_->phnum_at, 2, "ELF header ends"));
+    if (phnum_ == 0) return;
+    if (phnum_ == kPnXnum)
+      fail("extended program header numbering (e_phnum 0xffff) is not supported");
+    const auto entsize = uint(layout_->phentsize_at, 2, "ELF header ends");
+    if (entsize != layout_->phdr_size) {
+      fail("program header entry size is " + std::to_string(entsize) + ", expected " +
+           std::to_string(layout_->phdr_size));
+    }
+    // phnum < 2^16 and entsize < 2^16, so the product cannot overflow.
+    require(phoff_, phnum_ * layout_->phdr_size, "program headers end");
+  }
+
+  Segment segment(uint16_t index) const {
+    const uint64_t at = phoff_ + index * layout_->phdr_size;
+    const unsigned w = layout_->word;
+    return Segment{static_cast<uint32_t>(uint(at, 4, "program headers end")),
+                   uint(at + layout_->p_offset_at, w, "program headers end"),
+                   uint(at + layout_->p_vaddr_at, w, "program headers end"),
+                   uint(at + layout_->p_filesz_at, w, "program headers end")};
+  }
+
+  void read_segments() {
+    std::optional<Segment> dynamic;
+    for (uint16_t i = 0; i < phnum_; ++i) {
+      const Segment s = segment(i);
+      // The kernel honours the first PT_INTERP; glibc and musl keep the last PT_DYNAMIC.
+      if (s.type == kPtInterp && !info_.interpreter) read_interp(s);
+      if (s.type == kPtDynamic) dynamic = s;
+    }
+    if (dynamic) read_dynamic(*dynamic);
+  }
+
+  void read_interp(const Segment& s) {
+    require(s.offset, s.filesz, "PT_INTERP ends");
+    const uint64_t end = s.offset + s.filesz;
+    const uint64_t nul = view_.find_nul(s.offset, end);
+    if (nul == end) fail("PT_INTERP is not NUL-terminated");
+    info_.interpreter = std::string(view_.chars(s.offset), nul - s.offset);
+  }
+
+  // Virtual address to file offset through the PT_LOAD segment holding it.
+  std::optional<Mapped> map_address(uint64_t address) const {
+    for (uint16_t i = 0; i < phnum_; ++i) {
+      const Segment s = segment(i);
+      if (s.type != kPtLoad || address < s.vaddr || address - s.vaddr >= s.filesz) continue;
+      const uint64_t delta = address - s.vaddr;
+      if (s.offset > std::numeric_limits<uint64_t>::max() - delta) continue;
+      return Mapped{s.offset + delta, s.filesz - delta};
+    }
+    return std::nullopt;
+  }
+
+  uint64_t dyn_tag(uint64_t at) const { return uint(at, layout_->word, "dynamic segment ends"); }
+  uint64_t dyn_val(uint64_t at) const {
+    return uint(at + layout_->word, layout_->word, "dynamic segment ends");
+  }
+
+  void read_dynamic(const Segment& s) {
+    info_.has_dynamic = true;
+    require(s.offset, s.filesz, "dynamic segment ends");
+    dyn_begin_ = s.offset;
+    // Bounded by the segment's size; DT_NULL usually ends it earlier.
+    dyn_count_ = s.filesz / layout_->dyn_size;
+    const DynamicScalars scalars = scan_scalars();
+    info_.flags_1 = scalars.flags_1;
+    if (!scalars.uses_strings) return;
+    locate_strtab(scalars);
+    read_strings();
+  }
+
+  template <typename F>
+  void for_each_dyn(F&& f) const {
+    for (uint64_t i = 0; i < dyn_count_; ++i) {
+      const uint64_t at = dyn_begin_ + i * layout_->dyn_size;
+      const uint64_t tag = dyn_tag(at);
+      if (tag == kDtNull) break;
+      f(tag, at);
+    }
+  }
+
+  DynamicScalars scan_scalars() const {
+    DynamicScalars d;
+    // Later entries win, as in the loaders' l_info[tag] = dyn.
+    for_each_dyn([&](uint64_t tag, uint64_t at) {
+      switch (tag) {
+        case kDtStrtab:
+          d.strtab = dyn_val(at);
+          break;
+        case kDtStrsz:
+          d.strsz = dyn_val(at);
+          break;
+        case kDtFlags1:
+          d.flags_1 = dyn_val(at);
+          break;
+        case kDtNeeded:
+        case kDtSoname:
+        case kDtRpath:
+        case kDtRunpath:
+          d.uses_strings = true;
+          break;
+        default:
+          break;
+      }
+    });
+    return d;
+  }
+
+  void locate_strtab(const DynamicScalars& d) {
+    if (!d.strtab) fail("dynamic section names libraries or paths but has no DT_STRTAB");
+    const auto mapped = map_address(*d.strtab);
+    if (!mapped) fail("DT_STRTAB address " + hex(*d.strtab) + " is not inside any PT_LOAD segment");
+    strtab_ = mapped->offset;
+    // Without DT_STRSZ the table can reach no further than its segment's file bytes.
+    strsz_ = d.strsz.value_or(mapped->available);
+    require(strtab_, strsz_, "dynamic string table ends");
+  }
+
+  std::string string_at(uint64_t index, const char* tag) const {
+    if (index >= strsz_) {
+      fail(std::string(tag) + " string offset " + std::to_string(index) +
+           " is outside the dynamic string table (" + std::to_string(strsz_) + " bytes)");
+    }
+    const uint64_t end = strtab_ + strsz_;
+    const uint64_t nul = view_.find_nul(strtab_ + index, end);
+    if (nul == end)
+      fail(std::string(tag) + " string at offset " + std::to_string(index) +
+           " is not NUL-terminated");
+    return std::string(view_.chars(strtab_ + index), nul - strtab_ - index);
+  }
+
+  void read_strings() {
+    for_each_dyn([&](uint64_t tag, uint64_t at) {
+      switch (tag) {
+        case kDtNeeded:
+          info_.needed.push_back(string_at(dyn_val(at), "DT_NEEDED"));
+          break;
+        case kDtSoname:
+          info_.soname = string_at(dyn_val(at), "DT_SONAME");
+          break;
+        case kDtRpath:
+          info_.rpath = string_at(dyn_val(at), "DT_RPATH");
+          break;
+        case kDtRunpath:
+          info_.runpath = string_at(dyn_val(at), "DT_RUNPATH");
+          break;
+        default:
+          break;
+      }
+    });
+  }
+
+  static std::string hex(uint64_t v) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    do {
+      out.insert(out.begin(), digits[v & 0xf]);
+      v >>= 4;
+    } while (v != 0);
+    return "0x" + out;
+  }
+
+  std::span<const std::byte> bytes_;
+  ByteView view_;
+  const std::string& name_;
+  const Layout* layout_ = &kLayout64;
+  ElfInfo info_;
+  uint64_t phoff_ = 0;
+  uint16_t phnum_ = 0;
+  uint64_t dyn_begin_ = 0, dyn_count_ = 0;
+  uint64_t strtab_ = 0, strsz_ = 0;
+};
+
+}  // namespace
+
+bool has_elf_magic(std::span<const std::byte> bytes) {
+  static constexpr std::array<unsigned char, 4> kMagic{0x7f, 'E', 'L', 'F'};
+  return bytes.size() >= kMagic.size() && std::memcmp(bytes.data(), kMagic.data(), 4) == 0;
+}
+
+ElfInfo read_elf(std::span<const std::byte> bytes, const std::string& name) {
+  return Reader(bytes, name).read();
+}
+
+}  // namespace dslim::elf

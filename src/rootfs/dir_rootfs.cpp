@@ -1,0 +1,251 @@
+// DirRootFs: a RootFs over a directory of this machine.
+//
+// Every primitive opens its path with no symlink followed in any component
+// (openat2 RESOLVE_NO_SYMLINKS, or a component-by-component openat(O_NOFOLLOW)
+// walk where openat2 is unavailable), so even a caller that passes a path with a
+// symlink in it by mistake can never reach outside the root.
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dslim/error.hpp"
+#include "dslim/rootfs.hpp"
+
+namespace dslim::rootfs {
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& o) noexcept : fd_(o.release()) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = o.release();
+    }
+    return *this;
+  }
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+class MmapView : public FileView {
+ public:
+  MmapView(void* addr, size_t size) : addr_(addr), size_(size) {}
+  ~MmapView() override {
+    if (addr_ != nullptr) ::munmap(addr_, size_);
+  }
+  std::span<const std::byte> bytes() const override {
+    return {static_cast<const std::byte*>(addr_), size_};
+  }
+
+ private:
+  void* addr_;
+  size_t size_;
+};
+
+class EmptyView : public FileView {
+ public:
+  std::span<const std::byte> bytes() const override { return {}; }
+};
+
+std::vector<std::string> split(const std::string& path) {
+  std::vector<std::string> out;
+  for (size_t i = 1; i < path.size();) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// 1 = openat2 works, 0 = unknown yet, -1 = unavailable (old kernel, seccomp).
+std::atomic<int> g_openat2{0};
+
+// Opens `host` (the canonical root, which holds no symlinks, plus a normalized
+// in-root path) following no symlink anywhere. With O_PATH|O_NOFOLLOW a
+// trailing symlink is opened itself. On failure returns -1 with errno set;
+// ELOOP means a symlink was met.
+int open_nofollow(const std::string& root, const std::string& host, const std::string& path,
+                  int flags) {
+  if (g_openat2.load(std::memory_order_relaxed) >= 0) {
+    struct open_how how {};
+    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    long fd = ::syscall(SYS_openat2, AT_FDCWD, host.c_str(), &how, sizeof how);
+    if (fd >= 0) {
+      g_openat2.store(1, std::memory_order_relaxed);
+      return static_cast<int>(fd);
+    }
+    if (errno != ENOSYS && errno != EPERM) return -1;
+    if (g_openat2.load(std::memory_order_relaxed) == 1 && errno == EPERM) return -1;
+    g_openat2.store(-1, std::memory_order_relaxed);
+  }
+  // Fallback: walk from the root, one directory at a time, never following.
+  Fd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return -1;
+  auto comps = split(path);
+  if (comps.empty()) return ::openat(dir.get(), ".", flags | O_CLOEXEC);
+  for (size_t i = 0; i + 1 < comps.size(); ++i) {
+    int fd = ::openat(dir.get(), comps[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      struct stat st {};
+      if (err == ENOTDIR && ::fstatat(dir.get(), comps[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISLNK(st.st_mode)) {
+        err = ELOOP;
+      }
+      errno = err;
+      return -1;
+    }
+    dir = Fd(fd);
+  }
+  return ::openat(dir.get(), comps.back().c_str(), flags | O_CLOEXEC);
+}
+
+FileType type_of(mode_t mode) {
+  if (S_ISREG(mode)) return FileType::Regular;
+  if (S_ISDIR(mode)) return FileType::Directory;
+  if (S_ISLNK(mode)) return FileType::Symlink;
+  return FileType::Other;
+}
+
+}  // namespace
+
+DirRootFs::DirRootFs(std::string dir) {
+  std::error_code ec;
+  auto canon = std::filesystem::canonical(dir, ec);
+  if (ec) throw Error("dir:" + dir + ": " + ec.message());
+  if (!std::filesystem::is_directory(canon, ec)) throw Error("dir:" + dir + ": not a directory");
+  dir_ = canon.string();
+}
+
+std::string DirRootFs::describe() const {
+  return "dir:" + dir_;
+}
+
+std::string DirRootFs::host_path(const std::string& path) const {
+  std::string p = normalize(path);
+  if (p == "/") return dir_;
+  return dir_ == "/" ? p : dir_ + p;
+}
+
+// Messages name the in-root path and the root: "/etc/foo in dir:/srv/root: ...".
+namespace {
+std::string where(const std::string& path, const std::string& desc) {
+  return path + " in " + desc;
+}
+[[noreturn]] void fail(const std::string& path, const std::string& desc, int err) {
+  if (err == ELOOP) {
+    throw Error(where(path, desc) + ": a symbolic link is in the way (not a physical path)");
+  }
+  throw Error(where(path, desc) + ": " + std::strerror(err));
+}
+}  // namespace
+
+std::optional<Stat> DirRootFs::lstat(const std::string& path) const {
+  const std::string p = normalize(path);
+  Fd fd(open_nofollow(dir_, host_path(p), p, O_PATH | O_NOFOLLOW));
+  if (fd.get() < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    fail(p, describe(), errno);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) fail(p, describe(), errno);
+  Stat out;
+  out.type = type_of(st.st_mode);
+  out.mode = st.st_mode & 07777;
+  out.size = static_cast<uint64_t>(st.st_size);
+  out.uid = st.st_uid;
+  out.gid = st.st_gid;
+  return out;
+}
+
+std::string DirRootFs::readlink(const std::string& path) const {
+  const std::string p = normalize(path);
+  Fd fd(open_nofollow(dir_, host_path(p), p, O_PATH | O_NOFOLLOW));
+  if (fd.get() < 0) fail(p, describe(), errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) fail(p, describe(), errno);
+  if (!S_ISLNK(st.st_mode)) throw Error(where(p, describe()) + ": not a symbolic link");
+  std::string buf(static_cast<size_t>(st.st_size) + 1, '\0');
+  for (;;) {
+    ssize_t n = ::readlinkat(fd.get(), "", buf.data(), buf.size());
+    if (n < 0) fail(p, describe(), errno);
+    if (static_cast<size_t>(n) < buf.size()) {
+      buf.resize(static_cast<size_t>(n));
+      return buf;
+    }
+    if (buf.size() > (1u << 20)) throw Error(where(p, describe()) + ": symbolic link too long");
+    buf.resize(buf.size() * 2);
+  }
+}
+
+std::vector<std::string> DirRootFs::list(const std::string& path) const {
+  const std::string p = normalize(path);
+  Fd fd(open_nofollow(dir_, host_path(p), p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+  if (fd.get() < 0) {
+    if (errno == ENOTDIR) throw Error(where(p, describe()) + ": not a directory");
+    fail(p, describe(), errno);
+  }
+  DIR* d = ::fdopendir(fd.get());
+  if (d == nullptr) fail(p, describe(), errno);
+  fd.release();  // owned by d now
+  std::vector<std::string> names;
+  errno = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+    errno = 0;
+  }
+  int err = errno;
+  ::closedir(d);
+  if (err != 0) fail(p, describe(), err);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::unique_ptr<FileView> DirRootFs::open(const std::string& path) const {
+  const std::string p = normalize(path);
+  // O_NONBLOCK: a FIFO in the image must not hang us before fstat rejects it.
+  Fd fd(open_nofollow(dir_, host_path(p), p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+  if (fd.get() < 0) {
+    if (errno == ELOOP)
+      throw Error(where(p, describe()) + ": not a regular file (a symbolic link)");
+    fail(p, describe(), errno);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) fail(p, describe(), errno);
+  if (!S_ISREG(st.st_mode)) throw Error(where(p, describe()) + ": not a regular file");
+  if (st.st_size == 0) return std::make_unique<EmptyView>();
+  size_t size = static_cast<size_t>(st.st_size);
+  void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (addr == MAP_FAILED) fail(p, describe(), errno);
+  return std::make_unique<MmapView>(addr, size);
+}
+
+}  // namespace dslim::rootfs

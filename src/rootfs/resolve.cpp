@@ -1,0 +1,113 @@
+// resolve() and read_text(): symlink resolution confined to one image root.
+//
+// The walk mirrors the kernel's path lookup run inside a chroot: components are
+// looked up one at a time with lstat, a symlink's target is spliced in front of
+// the components still to walk (an absolute target restarts at the root, a
+// relative one at the symlink's parent), and ".." is taken on the physical path
+// walked so far, never above the root. Only backends' primitives are called,
+// each with a physical path, so nothing outside the root is ever touched.
+#include <deque>
+#include <string>
+#include <string_view>
+
+#include "dslim/error.hpp"
+#include "dslim/rootfs.hpp"
+
+namespace dslim::rootfs {
+namespace {
+
+// Config files are small; anything bigger is a mistake or a hostile image.
+constexpr uint64_t kMaxTextSize = 64ull << 20;
+
+// Pushes the components of `path` (empty and "." dropped, ".." kept) in front of `todo`.
+void push_front_components(std::deque<std::string>& todo, std::string_view path) {
+  std::deque<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view comp = path.substr(i, j - i);
+    i = j + 1;
+    if (comp.empty() || comp == ".") continue;
+    parts.emplace_back(comp);
+  }
+  todo.insert(todo.begin(), parts.begin(), parts.end());
+}
+
+std::string parent_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+std::string join(const std::string& dir, const std::string& name) {
+  return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+}  // namespace
+
+std::optional<Resolved> resolve(const RootFs& fs, const std::string& path, bool follow_last) {
+  std::deque<std::string> todo;
+  push_front_components(todo, path);
+
+  Resolved out;
+  out.path = "/";
+  auto root = fs.lstat("/");
+  if (!root) return std::nullopt;
+  out.stat = *root;
+  int hops = 0;
+
+  while (!todo.empty()) {
+    std::string comp = std::move(todo.front());
+    todo.pop_front();
+    if (comp == "..") {
+      // out.path is physical (a directory), so its parent is the real "..".
+      out.path = parent_of(out.path);
+      auto st = fs.lstat(out.path);
+      if (!st) return std::nullopt;
+      out.stat = *st;
+      continue;
+    }
+    std::string next = join(out.path, comp);
+    auto st = fs.lstat(next);
+    if (!st) return std::nullopt;  // ENOENT
+    bool last = todo.empty();
+    if (st->type == FileType::Symlink && (!last || follow_last)) {
+      if (++hops > kMaxSymlinkHops) {
+        throw Error(path + ": too many levels of symbolic links in " + fs.describe() +
+                    " (more than " + std::to_string(kMaxSymlinkHops) + ", a loop?)");
+      }
+      std::string target = fs.readlink(next);
+      out.links.push_back(next);
+      if (target.empty()) return std::nullopt;  // the kernel says ENOENT
+      if (target.front() == '/') {
+        out.path = "/";
+        out.stat = *root;
+      }
+      push_front_components(todo, target);
+      continue;
+    }
+    if (!last && st->type != FileType::Directory) return std::nullopt;  // ENOTDIR
+    out.path = std::move(next);
+    out.stat = *st;
+  }
+  return out;
+}
+
+std::optional<std::string> read_text(const RootFs& fs, const std::string& path) {
+  auto r = resolve(fs, path, true);
+  if (!r) return std::nullopt;
+  const std::string where = path + " in " + fs.describe();
+  if (r->stat.type == FileType::Directory) throw Error(where + ": is a directory, expected a file");
+  if (r->stat.type != FileType::Regular) throw Error(where + ": not a regular file");
+  auto too_big = [&](uint64_t size) {
+    return Error(where + ": " + std::to_string(size) + " bytes, more than the " +
+                 std::to_string(kMaxTextSize >> 20) + " MiB allowed for a text/config file");
+  };
+  if (r->stat.size > kMaxTextSize) throw too_big(r->stat.size);
+  auto view = fs.open(r->path);
+  auto bytes = view->bytes();
+  if (bytes.size() > kMaxTextSize) throw too_big(bytes.size());
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+}  // namespace dslim::rootfs
