@@ -28,6 +28,8 @@ enum class FoundBy {
   Preload,        // /etc/ld.so.preload
 };
 const char* to_string(FoundBy by);
+// The loader whose rules apply to a program, from its PT_INTERP.
+LoaderKind loader_kind(const elf::ElfInfo& info);
 const char* to_string(LoaderKind kind);
 
 struct Node {
@@ -37,7 +39,7 @@ struct Node {
   std::vector<std::string> links;  // symlinks on the way from path to real_path
   FoundBy found_by = FoundBy::Program;
   std::string search_dir;             // directory the search found it in (if searched)
-  std::vector<std::string> variants;  // glibc-hwcaps variants (real paths, with their links)
+  std::vector<std::string> variants;  // glibc-hwcaps variants: their real paths and links
   elf::ElfInfo info;
   std::vector<size_t> deps;  // indices of the nodes its DT_NEEDED resolved to, in order
 };
@@ -57,9 +59,10 @@ struct Graph {
   std::vector<Missing> missing;
   std::vector<std::string> warnings;  // e.g. an unreadable ld.so.cache the loader would ignore
 
-  // Every in-root path the image must hold for the closure (real files and the
-  // symlinks leading to them, glibc-hwcaps variants included), sorted, unique.
-  // Programs given from outside the root are not included.
+  // Every physical in-root path the image must hold for the closure: real
+  // files and every symlink on the way to them (so /lib64/ld-linux-x86-64.so.2
+  // works through /lib64 -> usr/lib64), glibc-hwcaps variants included;
+  // sorted, unique. Programs given from outside the root are not included.
   std::vector<std::string> files() const;
 };
 

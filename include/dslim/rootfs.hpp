@@ -100,14 +100,45 @@ class MemRootFs : public RootFs {
   void add_file(const std::string& path, std::string contents, uint32_t mode = 0644);
   void add_dir(const std::string& path, uint32_t mode = 0755);
   void add_symlink(const std::string& path, std::string target);
+  // A regular file whose bytes stay in a file on this machine (read on open).
+  void add_host_file(const std::string& path, const std::string& host_path,
+                     std::optional<uint32_t> mode = std::nullopt);
 
  private:
   struct Entry {
     Stat stat;
-    std::string data;  // file contents or symlink target
+    std::string data;       // file contents or symlink target
+    std::string host_path;  // set for add_host_file entries
   };
   void ensure_parents(const std::string& path);
   std::map<std::string, Entry> entries_;
+};
+
+// The source root with files laid over it: the programs at their image paths
+// and `--add` files, so the resolver sees the image as it will be. Added
+// paths are placed through the lower root's symlinks (adding /lib/x/y where
+// /lib -> usr/lib puts it at /usr/lib/x/y), so nothing hides a lower symlink.
+class OverlayRootFs : public RootFs {
+ public:
+  explicit OverlayRootFs(const RootFs& lower);  // `lower` must outlive this
+  std::string describe() const override;
+  std::optional<Stat> lstat(const std::string& path) const override;
+  std::string readlink(const std::string& path) const override;
+  std::vector<std::string> list(const std::string& path) const override;
+  std::unique_ptr<FileView> open(const std::string& path) const override;
+
+  // Each returns the physical path the entry landed at. Throws dslim::Error
+  // when a parent is an existing non-directory.
+  std::string add_host_file(const std::string& path, const std::string& host_path,
+                            std::optional<uint32_t> mode = std::nullopt);
+  std::string add_file(const std::string& path, std::string contents, uint32_t mode = 0644);
+  std::string add_dir(const std::string& path, uint32_t mode = 0755);
+  std::string add_symlink(const std::string& path, std::string target);
+
+ private:
+  std::string physical(const std::string& path);
+  const RootFs& lower_;
+  MemRootFs upper_;
 };
 
 }  // namespace dslim::rootfs

@@ -10,6 +10,8 @@ struct GlobalOptions {
 };
 
 void add_deps_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_binary_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_inspect_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 // -v / -q on stderr through spdlog; library code never logs.
 void setup_logging(const GlobalOptions& global);

@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] { setup_logging(global); });
 
   int exit_code = 0;
+  add_binary_command(app, global, exit_code);
   add_deps_command(app, global, exit_code);
+  add_inspect_command(app, global, exit_code);
 
   try {
     app.parse(argc, argv);

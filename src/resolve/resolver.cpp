@@ -52,15 +52,14 @@ std::vector<std::string> Graph::files() const {
   std::set<std::string> out;
   for (const auto& node : nodes) {
     if (node.real_path.empty()) continue;  // a program from outside the root
-    out.insert(node.path);
+    // Physical paths only: node.path may run through a directory symlink
+    // (/lib/x -> /usr/lib/x), which the links already cover.
     out.insert(node.links.begin(), node.links.end());
     out.insert(node.real_path);
     out.insert(node.variants.begin(), node.variants.end());
   }
   return {out.begin(), out.end()};
 }
-
-namespace {
 
 LoaderKind loader_kind(const elf::ElfInfo& info) {
   if (info.interpreter) {
@@ -70,8 +69,6 @@ LoaderKind loader_kind(const elf::ElfInfo& info) {
   // A shared object named as a program still has dependencies to find.
   return info.needed.empty() ? LoaderKind::Static : LoaderKind::Glibc;
 }
-
-}  // namespace
 
 Resolver::Resolver(const rootfs::RootFs& fs, Options options)
     : fs_(fs), options_(std::move(options)) {}

@@ -156,7 +156,6 @@ size_t Walk::add(const std::string& name, const Found& found, size_t loader) {
       if (variant == c.path) continue;
       auto where = rootfs::resolve(fs_, variant);
       if (!where) continue;
-      node.variants.push_back(variant);
       for (const auto& link : where->links) node.variants.push_back(link);
       node.variants.push_back(where->path);
     }

@@ -1,5 +1,8 @@
 // MemRootFs: an in-memory RootFs for tests and for files dslim makes itself.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -75,6 +78,9 @@ std::unique_ptr<FileView> MemRootFs::open(const std::string& path) const {
   auto it = entries_.find(p);
   if (it == entries_.end()) throw Error(where(p) + ": no such file or directory");
   if (it->second.stat.type != FileType::Regular) throw Error(where(p) + ": not a regular file");
+  if (!it->second.host_path.empty()) {
+    return DirRootFs("/").open(it->second.host_path);
+  }
   return std::make_unique<StringView>(it->second.data);
 }
 
@@ -140,6 +146,26 @@ void MemRootFs::add_symlink(const std::string& path, std::string target) {
   e.stat.mode = 0777;
   e.stat.size = target.size();
   e.data = std::move(target);
+  erase_below(entries_, p);
+  entries_[p] = std::move(e);
+}
+
+void MemRootFs::add_host_file(const std::string& path, const std::string& host_path,
+                              std::optional<uint32_t> mode) {
+  const std::string p = normalize(path);
+  if (p == "/") throw Error("cannot add a file as / in memory");
+  std::error_code ec;
+  // DirRootFs("/") refuses symlinks in a path: keep the canonical one.
+  std::filesystem::path real = std::filesystem::canonical(host_path, ec);
+  struct stat st {};
+  if (ec || ::stat(real.c_str(), &st) != 0) throw Error(host_path + ": no such file");
+  if (!S_ISREG(st.st_mode)) throw Error(host_path + ": not a regular file");
+  ensure_parents(p);
+  Entry e;
+  e.stat.type = FileType::Regular;
+  e.stat.mode = mode.value_or(st.st_mode) & 07777;
+  e.stat.size = static_cast<uint64_t>(st.st_size);
+  e.host_path = real.string();
   erase_below(entries_, p);
   entries_[p] = std::move(e);
 }

@@ -2,7 +2,7 @@
 # Oracle: for every dynamic executable in /usr/bin and /usr/sbin that glibc's
 # own loader resolves completely, `dslim deps --format list` must name the
 # same set of real files as `ld.so --list`.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../support/e2e.sh"
 LDSO=/lib64/ld-linux-x86-64.so.2
 checked=0 differ=0
 declare -A seen

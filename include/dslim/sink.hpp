@@ -1,0 +1,21 @@
+#pragma once
+// Writing an Image to a destination reference (DESIGN.md §4, §5). Every sink
+// writes to temporary names in the destination's directory and renames them,
+// so a failure leaves the previous output (or nothing) and no temp files.
+//   oci:DIR[:TAG]            layout created, or TAG added/replaced keeping the other tags
+//   oci-archive:FILE[:TAG]   the same layout as one tar
+//   docker-archive:FILE[:NAME[:TAG]]  `docker save` format (manifest.json, repositories)
+//                            plus an OCI layout in the same tar
+//   dir:DIR                  the layers unpacked (the rootfs); DIR must not exist or be empty
+// Missing TAG means "latest"; docker-archive without NAME gets no RepoTags.
+#include "dslim/image.hpp"
+#include "dslim/reference.hpp"
+
+namespace dslim {
+
+inline constexpr const char* kDefaultTag = "latest";
+
+// Throws dslim::Error naming the reference (and file) on failure.
+void write_image(const Image& image, const Reference& dest);
+
+}  // namespace dslim

@@ -1,0 +1,24 @@
+#pragma once
+// Streaming compressors for layers. Output goes to a callback; the bytes
+// depend only on the input, the level and the library version (gzip: zlib's
+// own header, no name, mtime 0, no extra field).
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "dslim/layer_writer.hpp"
+
+namespace dslim {
+
+class Compressor {
+ public:
+  using Output = std::function<void(std::string_view)>;
+  virtual ~Compressor() = default;
+  virtual void write(std::string_view bytes) = 0;
+  virtual void finish() = 0;  // flushes the trailer; call once
+};
+
+std::unique_ptr<Compressor> make_compressor(Compression compression, const LayerOptions& options,
+                                            Compressor::Output out);
+
+}  // namespace dslim

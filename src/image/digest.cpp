@@ -1,0 +1,62 @@
+// Streaming SHA-256 through OpenSSL EVP, and digest string checks.
+#include "dslim/digest.hpp"
+
+#include <openssl/evp.h>
+
+#include "dslim/error.hpp"
+
+namespace dslim {
+
+struct Sha256::Impl {
+  EVP_MD_CTX* ctx = nullptr;
+};
+
+Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
+  impl_->ctx = EVP_MD_CTX_new();
+  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1)
+    throw Error("cannot initialise SHA-256 (OpenSSL)");
+}
+
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(impl_->ctx);
+}
+
+void Sha256::update(const void* data, size_t size) {
+  if (size && EVP_DigestUpdate(impl_->ctx, data, size) != 1) throw Error("SHA-256 update failed");
+}
+
+std::string Sha256::finish() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(impl_->ctx, md, &len) != 1) throw Error("SHA-256 final failed");
+  static const char* hex = "0123456789abcdef";
+  std::string out = "sha256:";
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+std::string sha256_digest(std::string_view bytes) {
+  Sha256 h;
+  h.update(bytes);
+  return h.finish();
+}
+
+bool is_sha256_digest(std::string_view digest) {
+  constexpr std::string_view prefix = "sha256:";
+  if (digest.size() != prefix.size() + 64 || digest.substr(0, prefix.size()) != prefix)
+    return false;
+  for (char c : digest.substr(prefix.size()))
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+std::string digest_hex(std::string_view digest, const std::string& what) {
+  if (!is_sha256_digest(digest))
+    throw Error(what + ": unsupported or malformed digest '" + std::string(digest) + "'");
+  return std::string(digest.substr(7));
+}
+
+}  // namespace dslim

@@ -1,0 +1,56 @@
+#include "dslim/selection.hpp"
+
+#include "dslim/error.hpp"
+
+namespace dslim::resolve {
+
+namespace {
+
+void add_below(const rootfs::RootFs& fs, const std::string& dir, std::set<std::string>& out,
+               size_t& budget) {
+  for (const auto& name : fs.list(dir)) {
+    std::string child = (dir == "/" ? "" : dir) + "/" + name;
+    if (budget == 0) {
+      throw Error("more than " + std::to_string(kMaxTreeEntries) + " entries below " + dir +
+                  " in " + fs.describe());
+    }
+    --budget;
+    auto st = fs.lstat(child);
+    if (!st) continue;
+    if (st->type == rootfs::FileType::Symlink) {
+      out.insert(child);
+      // A link to a file brings its target so it works in the image; a link
+      // to a directory brings only the way there (zoneinfo's `posix -> .`
+      // must not pull in a whole tree twice, nor `-> /` the whole root); a
+      // dangling link is kept as it is in the source.
+      if (auto target = rootfs::resolve(fs, child)) {
+        out.insert(target->links.begin(), target->links.end());
+        out.insert(target->path);
+      }
+    } else if (st->type == rootfs::FileType::Directory) {
+      if (out.insert(child).second) add_below(fs, child, out, budget);
+    } else {
+      out.insert(child);
+    }
+  }
+}
+
+void add_resolved(const rootfs::RootFs& fs, const std::string& path, std::set<std::string>& out,
+                  size_t& budget) {
+  auto where = rootfs::resolve(fs, path);
+  if (!where) throw Error(path + ": not found in " + fs.describe());
+  out.insert(where->links.begin(), where->links.end());
+  bool fresh = out.insert(where->path).second;
+  if (fresh && where->stat.type == rootfs::FileType::Directory) {
+    add_below(fs, where->path, out, budget);
+  }
+}
+
+}  // namespace
+
+void select_tree(const rootfs::RootFs& fs, const std::string& path, std::set<std::string>& out) {
+  size_t budget = kMaxTreeEntries;
+  add_resolved(fs, path, out, budget);
+}
+
+}  // namespace dslim::resolve

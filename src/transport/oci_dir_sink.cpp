@@ -1,0 +1,103 @@
+// oci:DIR[:TAG]. A new (or empty) DIR is built whole under a temporary name
+// and renamed into place. An existing layout is updated in place: blobs are
+// content-addressed, so an existing one is kept and a new one appears only
+// under its final name once complete; index.json is replaced atomically last,
+// which is the moment the tag moves. On failure, blobs this run added are
+// removed again and the old index.json is untouched.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "dslim/error.hpp"
+#include "dslim/sink.hpp"
+#include "oci_layout.hpp"
+#include "sinks.hpp"
+#include "temp_path.hpp"
+
+namespace dslim {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw Error("cannot read " + p.string());
+  return ss.str();
+}
+
+void make_dir(const fs::path& p) {
+  if (::mkdir(p.c_str(), 0777) != 0 && errno != EEXIST) throw_errno("cannot create", p.string());
+}
+
+// Writes the blobs missing from `dir`; returns the paths it created.
+std::vector<fs::path> write_blobs(const fs::path& dir, const Image& image) {
+  make_dir(dir / "blobs");
+  make_dir(dir / "blobs" / "sha256");
+  std::vector<fs::path> added;
+  try {
+    for (const Blob* b : unique_blobs(image)) {
+      fs::path p = dir / blob_path(b->digest());
+      struct stat st;
+      if (::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+          static_cast<uint64_t>(st.st_size) == b->size())
+        continue;
+      TempFile f(p.string());
+      f.write(b->bytes());
+      f.commit();
+      added.push_back(p);
+    }
+  } catch (...) {
+    for (const auto& p : added) ::unlink(p.c_str());
+    throw;
+  }
+  return added;
+}
+
+bool is_empty_dir(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec) && fs::is_empty(p, ec) && !ec;
+}
+
+}  // namespace
+
+void write_oci_dir(const Image& image, const Reference& ref) {
+  fs::path dir = prepare_destination(ref.path);
+  std::string tag = ref.tag.empty() ? kDefaultTag : ref.tag;
+
+  std::error_code ec;
+  fs::file_status st = fs::status(dir, ec);
+  if (!fs::exists(st) || is_empty_dir(dir)) {
+    TempDir tmp(dir.string());
+    write_blobs(tmp.path(), image);
+    oci::Index index;
+    set_tag(index, image, tag);
+    write_file_atomic(tmp.path() + "/" + kOciLayoutFile, kOciLayoutJson);
+    write_file_atomic(tmp.path() + "/" + kIndexFile, oci::to_json(index));
+    tmp.commit();
+    return;
+  }
+  if (!fs::is_directory(st)) throw Error(dir.string() + " exists and is not a directory");
+  auto layout = read_file(dir / kOciLayoutFile);
+  if (!layout)
+    throw Error(dir.string() + " exists and is not an OCI image layout (no oci-layout file)");
+  check_oci_layout(*layout, dir.string());
+
+  oci::Index index;
+  if (auto text = read_file(dir / kIndexFile))
+    index = oci::parse_index(*text, (dir / kIndexFile).string());
+  set_tag(index, image, tag);
+  std::vector<fs::path> added = write_blobs(dir, image);
+  try {
+    write_file_atomic((dir / kIndexFile).string(), oci::to_json(index));
+  } catch (...) {
+    for (const auto& p : added) ::unlink(p.c_str());
+    throw;
+  }
+}
+
+}  // namespace dslim

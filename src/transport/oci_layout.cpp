@@ -1,0 +1,92 @@
+#include "oci_layout.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+
+#include "dslim/digest.hpp"
+#include "dslim/error.hpp"
+
+namespace dslim {
+
+std::string blob_path(const std::string& digest) {
+  return "blobs/sha256/" + digest_hex(digest, "blob");
+}
+
+std::vector<const Blob*> unique_blobs(const Image& image) {
+  std::map<std::string, const Blob*> by_digest;
+  by_digest.emplace(image.config_blob.digest(), &image.config_blob);
+  by_digest.emplace(image.manifest_blob.digest(), &image.manifest_blob);
+  for (const auto& l : image.layers) by_digest.emplace(l.digest(), &l);
+  std::vector<const Blob*> out;
+  for (const auto& [d, b] : by_digest) out.push_back(b);
+  return out;
+}
+
+void set_tag(oci::Index& index, const Image& image, const std::string& tag) {
+  oci::Descriptor d = image.manifest_descriptor();
+  d.annotations[oci::kRefNameAnnotation] = tag;
+  for (auto& m : index.manifests) {
+    auto it = m.annotations.find(oci::kRefNameAnnotation);
+    if (it != m.annotations.end() && it->second == tag) {
+      m = d;
+      return;
+    }
+  }
+  index.manifests.push_back(d);
+}
+
+void check_oci_layout(std::string_view text, const std::string& what) {
+  try {
+    auto j = nlohmann::json::parse(text);
+    const auto& v = j.at("imageLayoutVersion");
+    if (v.is_string() && v.get<std::string>().rfind("1.", 0) == 0) return;
+  } catch (const nlohmann::json::exception&) {
+  }
+  throw Error(what + ": oci-layout is not an OCI image layout version 1.x");
+}
+
+Image read_oci_layout(const ReadLayoutFile& read, const std::string& tag, const std::string& what) {
+  auto layout = read(kOciLayoutFile);
+  if (!layout) throw Error(what + ": not an OCI image layout (no oci-layout file)");
+  check_oci_layout(*layout, what);
+  auto index_text = read(kIndexFile);
+  if (!index_text) throw Error(what + ": not an OCI image layout (no index.json)");
+  oci::Index index = oci::parse_index(*index_text, what + " index.json");
+
+  const oci::Descriptor* chosen = nullptr;
+  if (tag.empty()) {
+    if (index.manifests.size() != 1)
+      throw Error(what + ": holds " + std::to_string(index.manifests.size()) +
+                  " images; name one with :TAG");
+    chosen = &index.manifests.front();
+  } else {
+    for (const auto& m : index.manifests) {
+      auto it = m.annotations.find(oci::kRefNameAnnotation);
+      if (it != m.annotations.end() && it->second == tag) chosen = &m;
+    }
+    if (!chosen) throw Error(what + ": no image tagged '" + tag + "'");
+  }
+  if (oci::is_index_type(chosen->media_type))
+    throw Error(what + ": " + chosen->digest +
+                " is a multi-platform index; selecting a platform from it is not supported yet");
+
+  auto blob = [&](const oci::Descriptor& d, const std::string& kind) {
+    std::string where = what + " " + kind;
+    std::string path = blob_path(d.digest);
+    auto bytes = read(path);
+    if (!bytes) throw Error(where + ": blob " + d.digest + " is missing (" + path + ")");
+    if (bytes->size() != d.size)
+      throw Error(where + ": blob " + d.digest + " is corrupt (size " +
+                  std::to_string(bytes->size()) + ", expected " + std::to_string(d.size) + ")");
+    return Blob::verified(d.media_type, d.digest, std::move(*bytes), where);
+  };
+  Blob manifest = blob(*chosen, "manifest");
+  oci::Manifest m = oci::parse_manifest(manifest.bytes(), what + " manifest " + manifest.digest());
+  Blob config = blob(m.config, "config");
+  std::vector<Blob> layers;
+  for (const auto& l : m.layers) layers.push_back(blob(l, "layer"));
+  return image_from_blobs(std::move(manifest), std::move(config), std::move(layers), what);
+}
+
+}  // namespace dslim

@@ -1,0 +1,44 @@
+// write_image(): dispatch on the transport, and one error line naming the
+// destination whatever went wrong below.
+#include "dslim/sink.hpp"
+
+#include <filesystem>
+
+#include "dslim/error.hpp"
+#include "sinks.hpp"
+
+namespace dslim {
+
+std::filesystem::path prepare_destination(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path p = fs::absolute(path).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();  // "out/" -> "out"
+  if (p == p.root_path()) throw Error("cannot write to " + path, ErrorKind::Usage);
+  std::error_code ec;
+  fs::create_directories(p.parent_path(), ec);
+  if (ec) throw Error("cannot create " + p.parent_path().string() + ": " + ec.message());
+  fs::path parent = fs::canonical(p.parent_path(), ec);
+  if (ec) throw Error("cannot resolve " + p.parent_path().string() + ": " + ec.message());
+  return parent / p.filename();
+}
+
+void write_image(const Image& image, const Reference& dest) {
+  try {
+    switch (dest.transport) {
+      case Transport::Oci:
+        return write_oci_dir(image, dest);
+      case Transport::OciArchive:
+        return write_oci_archive(image, dest);
+      case Transport::DockerArchive:
+        return write_docker_archive(image, dest);
+      case Transport::Dir:
+        return write_rootfs_dir(image, dest);
+    }
+  } catch (const Error& e) {
+    throw Error(dest.str() + ": " + e.what(), e.kind());
+  } catch (const std::exception& e) {
+    throw Error(dest.str() + ": " + e.what());
+  }
+}
+
+}  // namespace dslim

@@ -1,0 +1,94 @@
+// Temporary names are random and created with O_EXCL / mkdir, so concurrent
+// runs never share one; permissions follow the umask like any normal file.
+#include "temp_path.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "dslim/error.hpp"
+
+namespace dslim {
+namespace {
+
+std::string random_suffix() {
+  static const char* chars = "abcdefghijklmnopqrstuvwxyz0123456789";
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string s = ".tmp-";
+  for (int i = 0; i < 8; ++i) s += chars[rng() % 36];
+  return s;
+}
+
+}  // namespace
+
+void throw_errno(const std::string& what, const std::string& path) {
+  throw Error(what + " " + path + ": " + std::strerror(errno));
+}
+
+TempFile::TempFile(std::string target) : target_(std::move(target)) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    path_ = target_ + random_suffix();
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd_ >= 0) return;
+    if (errno != EEXIST) throw_errno("cannot create", path_);
+  }
+  throw Error("cannot create a temporary file next to " + target_);
+}
+
+TempFile::~TempFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(path_.c_str());
+}
+
+void TempFile::write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("cannot write", path_);
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void TempFile::commit() {
+  if (::fsync(fd_) != 0) throw_errno("cannot write", path_);
+  int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) throw_errno("cannot write", path_);
+  if (::rename(path_.c_str(), target_.c_str()) != 0) throw_errno("cannot rename to", target_);
+  committed_ = true;
+}
+
+TempDir::TempDir(std::string target) : target_(std::move(target)) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    path_ = target_ + random_suffix();
+    if (::mkdir(path_.c_str(), 0777) == 0) return;
+    if (errno != EEXIST) throw_errno("cannot create", path_);
+  }
+  throw Error("cannot create a temporary directory next to " + target_);
+}
+
+TempDir::~TempDir() {
+  if (committed_) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);  // a failure here must not mask the original error
+}
+
+void TempDir::commit() {
+  if (::rename(path_.c_str(), target_.c_str()) != 0) throw_errno("cannot rename to", target_);
+  committed_ = true;
+}
+
+void write_file_atomic(const std::string& target, std::string_view bytes) {
+  TempFile f(target);
+  f.write(bytes);
+  f.commit();
+}
+
+}  // namespace dslim

@@ -1,0 +1,93 @@
+// Selection: --include trees and presets.
+#include <catch2/catch.hpp>
+
+#include "dslim/error.hpp"
+#include "dslim/selection.hpp"
+
+using namespace dslim;
+using namespace dslim::resolve;
+using rootfs::MemRootFs;
+using rootfs::OverlayRootFs;
+
+namespace {
+
+bool has(const std::set<std::string>& s, const std::string& p) {
+  return s.count(p) == 1;
+}
+
+MemRootFs source() {
+  MemRootFs fs;
+  fs.add_symlink("/etc/ssl/certs/ca-certificates.crt", "/usr/share/ca/bundle.pem");
+  fs.add_file("/usr/share/ca/bundle.pem", "CERTS");
+  fs.add_file("/usr/share/zoneinfo/Europe/Paris", "TZif");
+  fs.add_symlink("/usr/share/zoneinfo/CET", "Europe/Paris");
+  fs.add_symlink("/usr/share/zoneinfo/posix", ".");
+  fs.add_symlink("/usr/share/zoneinfo/everything", "/");
+  fs.add_symlink("/usr/share/zoneinfo/dangling", "nowhere");
+  fs.add_file("/bin/sh", "ELF...", 0755);
+  return fs;
+}
+
+}  // namespace
+
+TEST_CASE("select_tree takes links on the way, the entry, and a directory's contents") {
+  MemRootFs fs = source();
+  std::set<std::string> out;
+  select_tree(fs, "/etc/ssl/certs/ca-certificates.crt", out);
+  CHECK(out ==
+        std::set<std::string>{"/etc/ssl/certs/ca-certificates.crt", "/usr/share/ca/bundle.pem"});
+  out.clear();
+  select_tree(fs, "/usr/share/zoneinfo", out);
+  CHECK(has(out, "/usr/share/zoneinfo/Europe/Paris"));
+  CHECK(has(out, "/usr/share/zoneinfo/CET"));
+  CHECK(has(out, "/usr/share/zoneinfo/dangling"));  // kept as in the source
+  CHECK(has(out, "/usr/share/zoneinfo/everything"));
+  CHECK(!has(out, "/bin/sh"));  // a link to a directory does not pull in its tree
+  CHECK_THROWS_AS(select_tree(fs, "/nope", out), Error);
+}
+
+TEST_CASE("presets: generated files, source files, env and owners") {
+  MemRootFs lower = source();
+  OverlayRootFs fs(lower);
+  auto plan = apply_presets(parse_presets({"certs", "tzdata", "passwd", "nss", "tmp", "shell"}), fs,
+                            LoaderKind::Glibc);
+  for (const char* p :
+       {"/etc/passwd", "/etc/group", "/home/nonroot", "/root", "/etc/nsswitch.conf", "/etc/hosts",
+        "/tmp", "/usr/share/ca/bundle.pem", "/usr/share/zoneinfo/Europe/Paris"}) {
+    INFO(p);
+    CHECK(has(plan.paths, p));
+  }
+  CHECK(fs.lstat("/tmp")->mode == 01777);
+  CHECK(plan.owners.at("/home/nonroot") == 65532);
+  CHECK(plan.env == std::vector<std::string>{"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"});
+  CHECK(plan.needed == std::vector<std::string>{"libnss_files.so.2", "libnss_dns.so.2"});
+  CHECK(plan.programs == std::vector<std::string>{"/bin/sh"});
+  auto passwd = rootfs::read_text(fs, "/etc/passwd");
+  REQUIRE(passwd);
+  CHECK(passwd->find("nonroot:x:65532:65532:") != std::string::npos);
+}
+
+TEST_CASE("presets: musl needs no NSS modules; a Fedora bundle gets the common path") {
+  MemRootFs lower;
+  lower.add_file("/etc/pki/tls/certs/ca-bundle.crt", "CERTS");
+  OverlayRootFs fs(lower);
+  auto plan = apply_presets(parse_presets({"nss", "certs"}), fs, LoaderKind::Musl);
+  CHECK(plan.needed.empty());
+  CHECK(has(plan.paths, "/etc/ssl/certs/ca-certificates.crt"));
+  CHECK(fs.readlink("/etc/ssl/certs/ca-certificates.crt") == "/etc/pki/tls/certs/ca-bundle.crt");
+}
+
+TEST_CASE("presets: what the source lacks is an error naming the preset") {
+  MemRootFs empty;
+  for (const char* name : {"certs", "tzdata", "shell"}) {
+    OverlayRootFs fs(empty);
+    INFO(name);
+    try {
+      apply_presets(parse_presets({name}), fs, LoaderKind::Glibc);
+      FAIL("no error");
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).find(std::string("--with ") + name) == 0);
+    }
+  }
+  CHECK_THROWS_AS(parse_presets({"bogus"}), Error);
+}
