@@ -91,7 +91,7 @@ class GlibcRules : public LoaderRules {
 
   void start(Walk& walk, size_t program) override {
     Graph& graph = walk.graph();
-    const auto& interp = graph.nodes[program].info.interpreter;
+    const auto interp = graph.nodes[program].info.interpreter;  // a copy: nodes may move
     if (interp) {
       bool wrong_arch = false;
       auto candidate = walk.open_candidate(*interp, &wrong_arch);

@@ -55,7 +55,7 @@ class MuslRules : public LoaderRules {
 
   void start(Walk& walk, size_t program) override {
     Graph& graph = walk.graph();
-    const std::string& interp = *graph.nodes[program].info.interpreter;
+    const std::string interp = *graph.nodes[program].info.interpreter;  // a copy: nodes may move
     bool wrong_arch = false;
     auto candidate = walk.open_candidate(interp, &wrong_arch);
     if (!candidate) {

@@ -126,7 +126,7 @@ void Walk::enqueue(size_t node, size_t loader, const std::string& origin) {
   queue_.push_back(node);
 }
 
-size_t Walk::add(const std::string& name, const Found& found, size_t loader) {
+size_t Walk::add(std::string name, const Found& found, size_t loader) {
   const Candidate& c = *found.candidate;
   auto known = by_real_.find(c.where.path);
   if (known != by_real_.end()) {

@@ -99,7 +99,9 @@ class Walk {
 
   // Adds a new object found for `name`, or returns the loaded object with
   // the same real file. `loader` is the object whose DT_NEEDED caused it.
-  size_t add(const std::string& name, const Found& found, size_t loader);
+  // `name` is taken by value: callers often pass a string of a node, which
+  // adding a node may move.
+  size_t add(std::string name, const Found& found, size_t loader);
   void add_name(const std::string& name, size_t node);
   // Marks `node` loaded by `loader` and queues its DT_NEEDED for the walk.
   void enqueue(size_t node, size_t loader, const std::string& origin);
