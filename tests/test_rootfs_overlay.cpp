@@ -78,3 +78,17 @@ TEST_CASE("overlay: host files are read on open, with their mode") {
   CHECK_THROWS_AS(overlay.add_host_file("/x", (tmp.path() / "missing").string()), Error);
   CHECK_THROWS_AS(overlay.add_host_file("/x", tmp.str()), Error);  // a directory
 }
+
+TEST_CASE("overlay: a made directory is empty and keeps its own mode") {
+  MemRootFs lower = merged_usr();
+  lower.add_file("/tmp/cache/object.o", "secret");
+  lower.add_dir("/tmp", 0755);
+  OverlayRootFs overlay(lower);
+  overlay.add_dir("/tmp", 01777);
+  CHECK(overlay.lstat("/tmp")->mode == 01777);
+  CHECK(overlay.list("/tmp").empty());
+  CHECK(!overlay.lstat("/tmp/cache/object.o"));
+  CHECK(!resolve(overlay, "/tmp/cache"));
+  overlay.add_file("/tmp/mine", "x");
+  CHECK(overlay.list("/tmp") == std::vector<std::string>{"mine"});
+}

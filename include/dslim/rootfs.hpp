@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -132,13 +133,17 @@ class OverlayRootFs : public RootFs {
   std::string add_host_file(const std::string& path, const std::string& host_path,
                             std::optional<uint32_t> mode = std::nullopt);
   std::string add_file(const std::string& path, std::string contents, uint32_t mode = 0644);
+  // A directory of its own: empty and with `mode`, whatever the lower root
+  // has at that path.
   std::string add_dir(const std::string& path, uint32_t mode = 0755);
   std::string add_symlink(const std::string& path, std::string target);
 
  private:
   std::string physical(const std::string& path);
+  bool hides_lower(const std::string& path) const;  // below a made dir
   const RootFs& lower_;
   MemRootFs upper_;
+  std::set<std::string> made_dirs_;  // add_dir'ed: they hide the lower's mode and contents
 };
 
 }  // namespace dslim::rootfs

@@ -21,6 +21,9 @@ constexpr size_t kMaxTreeEntries = 200000;
 // it are followed to their targets too). Throws dslim::Error when absent.
 void select_tree(const rootfs::RootFs& fs, const std::string& path, std::set<std::string>& out);
 
+// Adds `path` and the symlinks on the way to it, without a directory's contents.
+void select_entry(const rootfs::RootFs& fs, const std::string& path, std::set<std::string>& out);
+
 enum class Preset { Certs, Tzdata, Passwd, Nss, Tmp, Shell };
 
 // "certs,tzdata" -> presets; throws dslim::Error (Usage) naming an unknown one.

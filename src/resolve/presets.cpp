@@ -44,7 +44,7 @@ void certs(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
     if (!exists(fs, bundle)) continue;
     select_tree(fs, bundle, plan.paths);
     if (bundle != std::string(kCaBundle) && !exists(fs, kCaBundle)) {
-      select_tree(fs, fs.add_symlink(kCaBundle, bundle), plan.paths);
+      select_entry(fs, fs.add_symlink(kCaBundle, bundle), plan.paths);
     }
     plan.env.push_back(std::string("SSL_CERT_FILE=") + kCaBundle);
     return;
@@ -63,24 +63,26 @@ void tzdata(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
 }
 
 void passwd(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
-  select_tree(fs, fs.add_file("/etc/passwd", kPasswd), plan.paths);
-  select_tree(fs, fs.add_file("/etc/group", kGroup), plan.paths);
-  select_tree(fs, fs.add_dir("/root", 0700), plan.paths);
+  select_entry(fs, fs.add_file("/etc/passwd", kPasswd), plan.paths);
+  select_entry(fs, fs.add_file("/etc/group", kGroup), plan.paths);
+  // Empty directories of their own: the source's /root (keys, credentials)
+  // must never ride along.
+  select_entry(fs, fs.add_dir("/root", 0700), plan.paths);
   std::string home = fs.add_dir("/home/nonroot", 0700);
-  select_tree(fs, home, plan.paths);
+  select_entry(fs, home, plan.paths);
   plan.owners[home] = kNonroot;
 }
 
 void nss(rootfs::OverlayRootFs& fs, PresetPlan& plan, LoaderKind loader) {
-  select_tree(fs, fs.add_file("/etc/nsswitch.conf", kNsswitch), plan.paths);
-  select_tree(fs, fs.add_file("/etc/hosts", kHosts), plan.paths);
+  select_entry(fs, fs.add_file("/etc/nsswitch.conf", kNsswitch), plan.paths);
+  select_entry(fs, fs.add_file("/etc/hosts", kHosts), plan.paths);
   // glibc dlopens NSS modules by these names; musl has no modules and reads
   // /etc/hosts itself.
   if (loader == LoaderKind::Glibc) plan.needed = {"libnss_files.so.2", "libnss_dns.so.2"};
 }
 
 void tmp(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
-  select_tree(fs, fs.add_dir("/tmp", 01777), plan.paths);
+  select_entry(fs, fs.add_dir("/tmp", 01777), plan.paths);  // empty, whatever the source's holds
 }
 
 void shell(rootfs::OverlayRootFs& fs, PresetPlan& plan) {

@@ -48,6 +48,13 @@ void add_resolved(const rootfs::RootFs& fs, const std::string& path, std::set<st
 
 }  // namespace
 
+void select_entry(const rootfs::RootFs& fs, const std::string& path, std::set<std::string>& out) {
+  auto where = rootfs::resolve(fs, path);
+  if (!where) throw Error(path + ": not found in " + fs.describe());
+  out.insert(where->links.begin(), where->links.end());
+  out.insert(where->path);
+}
+
 void select_tree(const rootfs::RootFs& fs, const std::string& path, std::set<std::string>& out) {
   size_t budget = kMaxTreeEntries;
   add_resolved(fs, path, out, budget);

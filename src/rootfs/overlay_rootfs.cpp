@@ -13,11 +13,21 @@ std::string OverlayRootFs::describe() const {
   return lower_.describe() + " (with added files)";
 }
 
+bool OverlayRootFs::hides_lower(const std::string& path) const {
+  std::string p = normalize(path);
+  for (const auto& dir : made_dirs_) {
+    if (p.size() > dir.size() && p.compare(0, dir.size(), dir) == 0 && p[dir.size()] == '/') {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::optional<Stat> OverlayRootFs::lstat(const std::string& path) const {
   auto upper = upper_.lstat(path);
-  if (!upper) return lower_.lstat(path);
+  if (!upper) return hides_lower(path) ? std::nullopt : lower_.lstat(path);
   // A directory the upper layer only made as a parent keeps the lower's mode.
-  if (upper->type == FileType::Directory) {
+  if (upper->type == FileType::Directory && !made_dirs_.count(normalize(path))) {
     if (auto lower = lower_.lstat(path); lower && lower->type == FileType::Directory) return lower;
   }
   return upper;
@@ -35,7 +45,7 @@ std::vector<std::string> OverlayRootFs::list(const std::string& path) const {
     for (auto& n : upper_.list(path)) names.insert(std::move(n));
   }
   if (lower && lower->type == FileType::Directory &&
-      (!upper || upper->type == FileType::Directory)) {
+      (!upper || (upper->type == FileType::Directory && !made_dirs_.count(normalize(path))))) {
     for (auto& n : lower_.list(path)) names.insert(std::move(n));
   }
   if (names.empty() && !(upper || lower)) return upper_.list(path);  // throws: no such dir
@@ -83,6 +93,7 @@ std::string OverlayRootFs::add_file(const std::string& path, std::string content
 std::string OverlayRootFs::add_dir(const std::string& path, uint32_t mode) {
   std::string at = physical(path);
   upper_.add_dir(at, mode);
+  made_dirs_.insert(at);
   return at;
 }
 

@@ -1,4 +1,5 @@
 # Shared helpers for the end-to-end tests (sourced, not run).
+# shellcheck shell=bash
 set -euo pipefail
 : "${DSLIM:?DSLIM must point at the built dslim}"
 
@@ -15,4 +16,79 @@ need() {
 }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dslim-e2e-XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+# Commands run on exit before $TMP goes (e.g. `runc delete -f ID`).
+E2E_CLEANUP=()
+e2e_cleanup() {
+  local c
+  for c in "${E2E_CLEANUP[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
+  rm -rf "$TMP"
+}
+trap e2e_cleanup EXIT
+
+# --- helpers for the image tests (binary_*.sh, inspect_*.sh) ---
+
+# Skopeo needs a policy; the machine may have none (/etc/containers/policy.json).
+E2E_POLICY=$TMP/policy.json
+echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$E2E_POLICY"
+skopeo_() { skopeo --policy "$E2E_POLICY" "$@"; }
+
+# The image's manifest digest as skopeo sees it: image_digest REF
+image_digest() { skopeo_ inspect "$1" | jq -r .Digest; }
+
+# Unpack an oci:DIR:TAG image into a runc bundle with a non-terminal process:
+# unpack_bundle DIR:TAG BUNDLE
+unpack_bundle() {
+  local image=$1 bundle=$2
+  umoci --log error unpack --image "$image" "$bundle" >/dev/null || fail "umoci unpack $image failed"
+  jq '.process.terminal = false' "$bundle/config.json" >"$bundle/config.json.new" &&
+    mv "$bundle/config.json.new" "$bundle/config.json"
+}
+
+# Run a bundle with runc under a unique id (always deleted); prints the
+# program's stdout, its stderr goes to $TMP/run.err; returns the program's status.
+# run_bundle BUNDLE [ARGS...]  (ARGS, if any, replace process.args)
+E2E_RUNC_ROOT=$TMP/runc
+run_bundle() {
+  local bundle=$1; shift
+  if (($#)); then
+    jq --args '.process.args = $ARGS.positional' "$@" <"$bundle/config.json" >"$bundle/config.json.new" &&
+      mv "$bundle/config.json.new" "$bundle/config.json"
+  fi
+  local id="dslim-e2e-$$-$RANDOM$RANDOM"
+  E2E_CLEANUP+=("runc --root '$E2E_RUNC_ROOT' delete -f '$id'")
+  local rc=0
+  (cd "$bundle" && timeout 60 runc --root "$E2E_RUNC_ROOT" run "$id" </dev/null 2>"$TMP/run.err") || rc=$?
+  runc --root "$E2E_RUNC_ROOT" delete -f "$id" >/dev/null 2>&1 || true
+  return $rc
+}
+
+# The whole round trip for an image written to oci:DIR:TAG: skopeo can read it,
+# umoci unpacks it, runc runs it and it prints EXPECTED (a line of its stdout).
+# expect_runs DIR:TAG EXPECTED [ARGS...]
+expect_runs() {
+  local image=$1 expected=$2; shift 2
+  skopeo_ inspect "oci:$image" >/dev/null || fail "skopeo cannot read oci:$image"
+  local bundle
+  bundle=$(mktemp -d "$TMP/bundle-XXXXXX")
+  rmdir "$bundle"
+  unpack_bundle "$image" "$bundle"
+  local out rc=0
+  out=$(run_bundle "$bundle" "$@") || rc=$?
+  ((rc == 0)) || fail "$image: runc run exited $rc; stdout: $out; stderr: $(cat "$TMP/run.err")"
+  grep -qxF -- "$expected" <<<"$out" || fail "$image: expected '$expected', got: $out"
+  echo "ok: $image prints '$expected'"
+}
+
+# A failing dslim run: exit code CODE, exactly one line on stderr.
+# expect_exit CODE COMMAND...   (sets E2E_STDERR to that line)
+expect_exit() {
+  local want=$1; shift
+  local rc=0
+  "$@" >"$TMP/cmd.out" 2>"$TMP/cmd.err" || rc=$?
+  E2E_STDERR=$(cat "$TMP/cmd.err")
+  ((rc == want)) || fail "expected exit $want, got $rc from: $* ; stderr: $E2E_STDERR"
+  local lines
+  lines=$(wc -l <"$TMP/cmd.err")
+  [[ $lines -eq 1 && -n $E2E_STDERR ]] || fail "expected one stderr line from: $*; got $lines: $E2E_STDERR"
+  echo "ok: exit $want: $E2E_STDERR"
+}
