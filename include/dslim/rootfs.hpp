@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dslim::rootfs {
@@ -50,6 +52,12 @@ class RootFs {
 // Upper bound on symlinks followed while resolving one path (Linux's MAXSYMLINKS).
 constexpr int kMaxSymlinkHops = 40;
 
+// "/a/./b//../c/" -> {"a", "b", "..", "c"}: empty and "." dropped, ".." kept.
+std::vector<std::string> components(std::string_view path);
+
+// "/usr/lib/x" -> "/usr/lib"; "/x" and "/" -> "/".
+std::string parent_dir(const std::string& path);
+
 // "/a/./b//../c/" -> "/a/c". ".." above the root stays at the root, as in a chroot.
 std::string normalize(const std::string& path);
 
@@ -75,6 +83,9 @@ std::vector<std::string> glob(const RootFs& fs, const std::string& pattern);
 class DirRootFs : public RootFs {
  public:
   explicit DirRootFs(std::string dir);  // throws if `dir` is not a directory
+  ~DirRootFs() override;
+  DirRootFs(const DirRootFs&) = delete;
+  DirRootFs& operator=(const DirRootFs&) = delete;
   std::string describe() const override;
   std::optional<Stat> lstat(const std::string& path) const override;
   std::string readlink(const std::string& path) const override;
@@ -84,7 +95,13 @@ class DirRootFs : public RootFs {
 
  private:
   std::string host_path(const std::string& path) const;
+  // An O_PATH descriptor of a physical directory, opened with no symlink
+  // followed and kept: the resolver looks up thousands of names in a few
+  // directories, and this makes each one a single fstatat. -1 with errno set.
+  int dir_fd(const std::string& dir) const;
   std::string dir_;
+  mutable std::mutex fds_mutex_;
+  mutable std::map<std::string, int> dir_fds_;
 };
 
 // In-memory RootFs for tests and for files dslim makes itself.

@@ -324,13 +324,10 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "dir:DIR (the root filesystem, for debugging). The same inputs give the same\n"
       "digest; timestamps come from SOURCE_DATE_EPOCH (default 0).\n"
       "Exit codes: 0 done, 1 usage, 2 bad input or missing library, 3 over --max-size.");
-  cmd->add_option("APP", opt->apps, "Program(s) on this machine to put in the image");
+  add_program_options(cmd, opt->apps, opt->picks, opt->from,
+                      "Program(s) on this machine to put in the image");
   cmd->add_option("-o,--output", opt->output, "Where to write the image (see Outputs)")
       ->type_name("DEST");
-  cmd->add_option("--from", opt->from, "Where libraries come from: dir:ROOT (default dir:/)")
-      ->type_name("SRC");
-  cmd->add_option("--pick", opt->picks, "A program that lives inside the source, by its path there")
-      ->type_name("PATH");
   cmd->add_option("--dest", opt->dest, "Where APP goes in the image (see Placement)")
       ->type_name("PATH");
   cmd->add_option("--entrypoint", opt->entrypoint,

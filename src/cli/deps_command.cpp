@@ -64,11 +64,8 @@ void add_deps_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "list (every in-root path the image needs, symlinks included, one a line),\n"
       "json (the whole graph). Exits 2 if a library cannot be found, after naming\n"
       "who needs it and every directory searched.");
-  cmd->add_option("APP", opt->apps, "Program(s) on this machine to resolve");
-  cmd->add_option("--pick", opt->picks, "A program that lives inside the source, by its path there")
-      ->type_name("PATH");
-  cmd->add_option("--from", opt->from, "Where libraries come from: dir:ROOT (default dir:/)")
-      ->type_name("SRC");
+  add_program_options(cmd, opt->apps, opt->picks, opt->from,
+                      "Program(s) on this machine to resolve");
   cmd->add_option("--format", opt->format, "tree, list or json")
       ->check(CLI::IsMember({"tree", "list", "json"}));
   cmd->add_option("--env", opt->env, "K=V as the image would set it (LD_LIBRARY_PATH counts)")

@@ -200,7 +200,7 @@ class GlibcRules : public LoaderRules {
   }
 
   bool is_system_path(const std::string& path) const {
-    std::string dir = dirname_of(rootfs::normalize(path));
+    std::string dir = rootfs::parent_dir(rootfs::normalize(path));
     return std::find(default_dirs_.begin(), default_dirs_.end(), dir) != default_dirs_.end();
   }
 

@@ -26,12 +26,6 @@ bool is_blank(char c) {
   return c == ' ' || c == '\t';
 }
 
-std::string dirname_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 struct ConfReader {
   const rootfs::RootFs& fs;
   std::vector<std::string> dirs;
@@ -55,7 +49,7 @@ struct ConfReader {
   void include(const std::string& from, const std::string& pattern, int depth) {
     // parse_conf_include: relative patterns are relative to the directory of
     // the file that names them.
-    std::string full = pattern.front() == '/' ? pattern : dirname_of(from) + "/" + pattern;
+    std::string full = pattern.front() == '/' ? pattern : rootfs::parent_dir(from) + "/" + pattern;
     if (full.front() != '/') return;
     std::vector<std::string> files;
     try {

@@ -24,7 +24,7 @@ Program program_from_root(const rootfs::RootFs& fs, const std::string& path) {
   auto view = fs.open(where->path);
   program.info = elf::read_elf(view->bytes(), path + " in " + fs.describe());
   // glibc takes the main program's $ORIGIN from /proc/self/exe: symlinks resolved.
-  program.origin = dirname_of(where->path);
+  program.origin = rootfs::parent_dir(where->path);
   program.in_root_path = rootfs::normalize(path);
   return program;
 }

@@ -7,13 +7,6 @@
 
 namespace dslim::resolve {
 
-std::string dirname_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return "/";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 Walk::Walk(const rootfs::RootFs& fs, const Options& options, Graph& graph, const elf::ElfInfo& arch,
            std::map<std::string, size_t>& shared_nodes)
     : fs_(fs), options_(options), graph_(graph), arch_(arch), shared_nodes_(shared_nodes) {}
@@ -168,7 +161,7 @@ size_t Walk::add(std::string name, const Found& found, size_t loader) {
   add_name(c.path, index);
   add_name(c.where.path, index);
   if (c.info.soname) add_name(*c.info.soname, index);
-  enqueue(index, loader, dirname_of(c.path));
+  enqueue(index, loader, rootfs::parent_dir(c.path));
   return index;
 }
 

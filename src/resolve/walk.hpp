@@ -146,6 +146,4 @@ std::vector<std::string> search_path_dirs(const std::vector<std::string>& elemen
                                           const std::string* lib = nullptr,
                                           const std::string* platform = nullptr);
 
-std::string dirname_of(const std::string& path);
-
 }  // namespace dslim::resolve

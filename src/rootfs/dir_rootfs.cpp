@@ -72,17 +72,6 @@ class EmptyView : public FileView {
   std::span<const std::byte> bytes() const override { return {}; }
 };
 
-std::vector<std::string> split(const std::string& path) {
-  std::vector<std::string> out;
-  for (size_t i = 1; i < path.size();) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 // 1 = openat2 works, 0 = unknown yet, -1 = unavailable (old kernel, seccomp).
 std::atomic<int> g_openat2{0};
 
@@ -108,7 +97,7 @@ int open_nofollow(const std::string& root, const std::string& host, const std::s
   // Fallback: walk from the root, one directory at a time, never following.
   Fd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return -1;
-  auto comps = split(path);
+  auto comps = components(path);
   if (comps.empty()) return ::openat(dir.get(), ".", flags | O_CLOEXEC);
   for (size_t i = 0; i + 1 < comps.size(); ++i) {
     int fd = ::openat(dir.get(), comps[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -167,15 +156,46 @@ std::string where(const std::string& path, const std::string& desc) {
 }
 }  // namespace
 
+DirRootFs::~DirRootFs() {
+  for (const auto& [dir, fd] : dir_fds_) ::close(fd);
+}
+
+int DirRootFs::dir_fd(const std::string& dir) const {
+  constexpr size_t kMaxCachedDirs = 256;
+  std::lock_guard lock(fds_mutex_);
+  if (auto it = dir_fds_.find(dir); it != dir_fds_.end()) return it->second;
+  int fd = open_nofollow(dir_, host_path(dir), dir, O_PATH | O_NOFOLLOW);
+  if (fd < 0) return -1;
+  // O_PATH|O_NOFOLLOW opens a final symlink itself: make sure it is a directory.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    int err = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+    ::close(fd);
+    errno = err;
+    return -1;
+  }
+  if (dir_fds_.size() >= kMaxCachedDirs) {
+    for (const auto& [d, f] : dir_fds_) ::close(f);
+    dir_fds_.clear();
+  }
+  dir_fds_.emplace(dir, fd);
+  return fd;
+}
+
 std::optional<Stat> DirRootFs::lstat(const std::string& path) const {
   const std::string p = normalize(path);
-  Fd fd(open_nofollow(dir_, host_path(p), p, O_PATH | O_NOFOLLOW));
-  if (fd.get() < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
-    fail(p, describe(), errno);
-  }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) fail(p, describe(), errno);
+  if (p == "/") {
+    if (::stat(dir_.c_str(), &st) != 0) fail(p, describe(), errno);
+  } else {
+    size_t slash = p.rfind('/');
+    int parent = dir_fd(slash == 0 ? "/" : p.substr(0, slash));
+    // The parent was opened following no symlink; the last name is not followed.
+    if (parent < 0 || ::fstatat(parent, p.c_str() + slash + 1, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+      fail(p, describe(), errno);
+    }
+  }
   Stat out;
   out.type = type_of(st.st_mode);
   out.mode = st.st_mode & 07777;
@@ -187,14 +207,18 @@ std::optional<Stat> DirRootFs::lstat(const std::string& path) const {
 
 std::string DirRootFs::readlink(const std::string& path) const {
   const std::string p = normalize(path);
-  Fd fd(open_nofollow(dir_, host_path(p), p, O_PATH | O_NOFOLLOW));
-  if (fd.get() < 0) fail(p, describe(), errno);
+  size_t slash = p.rfind('/');
+  if (p == "/") throw Error(where(p, describe()) + ": not a symbolic link");
+  int parent = dir_fd(slash == 0 ? "/" : p.substr(0, slash));
+  const char* name = p.c_str() + slash + 1;
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) fail(p, describe(), errno);
+  if (parent < 0 || ::fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    fail(p, describe(), errno);
+  }
   if (!S_ISLNK(st.st_mode)) throw Error(where(p, describe()) + ": not a symbolic link");
   std::string buf(static_cast<size_t>(st.st_size) + 1, '\0');
   for (;;) {
-    ssize_t n = ::readlinkat(fd.get(), "", buf.data(), buf.size());
+    ssize_t n = ::readlinkat(parent, name, buf.data(), buf.size());
     if (n < 0) fail(p, describe(), errno);
     if (static_cast<size_t>(n) < buf.size()) {
       buf.resize(static_cast<size_t>(n));

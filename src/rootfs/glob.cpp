@@ -27,13 +27,7 @@ std::vector<std::string> glob(const RootFs& fs, const std::string& pattern) {
     throw Error("glob pattern '" + pattern + "' in " + fs.describe() + " is not an absolute path");
   }
   const std::string norm = normalize(pattern);
-  std::vector<std::string> comps;
-  for (size_t i = 1; i < norm.size();) {
-    size_t j = norm.find('/', i);
-    if (j == std::string::npos) j = norm.size();
-    comps.push_back(norm.substr(i, j - i));
-    i = j + 1;
-  }
+  const std::vector<std::string> comps = components(norm);
 
   std::vector<std::string> found{"/"};  // logical (pattern-shaped) paths
   for (const auto& comp : comps) {

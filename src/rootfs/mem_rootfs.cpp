@@ -27,11 +27,6 @@ std::string where(const std::string& path) {
   return path + " in memory";
 }
 
-std::string parent_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 }  // namespace
 
 MemRootFs::MemRootFs() {
@@ -86,7 +81,7 @@ std::unique_ptr<FileView> MemRootFs::open(const std::string& path) const {
 
 void MemRootFs::ensure_parents(const std::string& path) {
   if (path == "/") return;
-  const std::string parent = parent_of(path);
+  const std::string parent = parent_dir(path);
   auto it = entries_.find(parent);
   if (it != entries_.end()) {
     if (it->second.stat.type != FileType::Directory) {

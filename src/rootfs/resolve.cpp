@@ -21,22 +21,8 @@ constexpr uint64_t kMaxTextSize = 64ull << 20;
 
 // Pushes the components of `path` (empty and "." dropped, ".." kept) in front of `todo`.
 void push_front_components(std::deque<std::string>& todo, std::string_view path) {
-  std::deque<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    std::string_view comp = path.substr(i, j - i);
-    i = j + 1;
-    if (comp.empty() || comp == ".") continue;
-    parts.emplace_back(comp);
-  }
+  std::vector<std::string> parts = components(path);
   todo.insert(todo.begin(), parts.begin(), parts.end());
-}
-
-std::string parent_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
 }
 
 std::string join(const std::string& dir, const std::string& name) {
@@ -61,7 +47,7 @@ std::optional<Resolved> resolve(const RootFs& fs, const std::string& path, bool 
     todo.pop_front();
     if (comp == "..") {
       // out.path is physical (a directory), so its parent is the real "..".
-      out.path = parent_of(out.path);
+      out.path = parent_dir(out.path);
       auto st = fs.lstat(out.path);
       if (!st) return std::nullopt;
       out.stat = *st;
