@@ -57,17 +57,22 @@ def check(binary):
 
 def main():
     checked = differ = 0
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        for result in pool.map(check, candidates()):
-            if result is None or checked >= LIMIT:
-                continue
-            checked += 1
-            binary, want, got, error = result
-            if want != got or error:
-                differ += 1
-                print(f"DIFF {binary} {error}")
-                print("  only ld.so:", sorted(want - got))
-                print("  only dslim:", sorted(got - want))
+    workers = os.cpu_count() or 2
+    todo = list(candidates())
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # Batches, so a LIMIT stops the work and not just the counting.
+        while todo and checked < LIMIT:
+            batch, todo = todo[:4 * workers], todo[4 * workers:]
+            for result in pool.map(check, batch):
+                if result is None or checked >= LIMIT:
+                    continue
+                checked += 1
+                binary, want, got, error = result
+                if want != got or error:
+                    differ += 1
+                    print(f"DIFF {binary} {error}")
+                    print("  only ld.so:", sorted(want - got))
+                    print("  only dslim:", sorted(got - want))
     print(f"oracle: {checked} binaries checked, {differ} differences")
     if differ:
         sys.exit(f"FAIL: {differ} binaries differ from ld.so --list")
