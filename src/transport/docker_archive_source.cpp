@@ -37,6 +37,19 @@ const char* layer_type_of(std::string_view bytes) {
   return oci::media_type::kLayerTar;
 }
 
+// Docker's canonical form of a repository name, so "team/app:1" matches
+// the "docker.io/team/app:1" that skopeo and docker save write, and
+// "app:1" matches "docker.io/library/app:1".
+std::string canonical_name(std::string name) {
+  size_t slash = name.find('/');
+  std::string first = slash == std::string::npos ? "" : name.substr(0, slash);
+  bool has_domain = first.find_first_of(".:") != std::string::npos || first == "localhost";
+  if (!has_domain) name = "docker.io/" + name;
+  if (name.starts_with("docker.io/") && name.find('/', 10) == std::string::npos)
+    name.insert(10, "library/");
+  return name;
+}
+
 }  // namespace
 
 Image read_docker_archive(const std::map<std::string, std::string>& files, const Reference& ref) {
@@ -63,7 +76,8 @@ Image read_docker_archive(const std::map<std::string, std::string>& files, const
     for (const auto& m : manifest) {
       if (!m.is_object() || !m.contains("RepoTags") || !m["RepoTags"].is_array()) continue;
       for (const auto& t : m["RepoTags"])
-        if (t.is_string() && t.get<std::string>() == want) entry = &m;
+        if (t.is_string() && canonical_name(t.get<std::string>()) == canonical_name(want))
+          entry = &m;
     }
     if (!entry) throw Error(what + ": no image tagged " + want);
   }

@@ -36,6 +36,33 @@ void set_tag(oci::Index& index, const Image& image, const std::string& tag) {
   index.manifests.push_back(d);
 }
 
+const oci::Descriptor& select_platform(const oci::Index& index, const oci::Platform& want,
+                                       const std::string& what) {
+  std::vector<const oci::Descriptor*> images;
+  for (const auto& m : index.manifests) {
+    // Attestation manifests (buildx provenance, SBOMs) claim unknown/unknown.
+    if (m.platform && (m.platform->os == "unknown" || m.platform->architecture == "unknown"))
+      continue;
+    images.push_back(&m);
+  }
+  for (const auto* m : images) {
+    if (m->platform && m->platform->os == want.os &&
+        m->platform->architecture == want.architecture &&
+        (want.variant.empty() || m->platform->variant == want.variant))
+      return *m;
+  }
+  if (images.size() == 1 && !images.front()->platform) return *images.front();
+  std::string have;
+  for (const auto* m : images) {
+    if (!have.empty()) have += ", ";
+    have += m->platform ? m->platform->os + "/" + m->platform->architecture +
+                              (m->platform->variant.empty() ? "" : "/" + m->platform->variant)
+                        : "(no platform)";
+  }
+  throw Error(what + ": no image for " + want.os + "/" + want.architecture +
+              (have.empty() ? "" : " (it has " + have + ")"));
+}
+
 void check_oci_layout(std::string_view text, const std::string& what) {
   try {
     auto j = nlohmann::json::parse(text);
@@ -67,10 +94,6 @@ Image read_oci_layout(const ReadLayoutFile& read, const std::string& tag, const 
     }
     if (!chosen) throw Error(what + ": no image tagged '" + tag + "'");
   }
-  if (oci::is_index_type(chosen->media_type))
-    throw Error(what + ": " + chosen->digest +
-                " is a multi-platform index; selecting a platform from it is not supported yet");
-
   auto blob = [&](const oci::Descriptor& d, const std::string& kind) {
     std::string where = what + " " + kind;
     std::string path = blob_path(d.digest);
@@ -81,7 +104,17 @@ Image read_oci_layout(const ReadLayoutFile& read, const std::string& tag, const 
                   std::to_string(bytes->size()) + ", expected " + std::to_string(d.size) + ")");
     return Blob::verified(d.media_type, d.digest, std::move(*bytes), where);
   };
-  Blob manifest = blob(*chosen, "manifest");
+  // An index (multi-platform image) picks one of its manifests; indexes may
+  // nest, but only a few levels deep in practice.
+  oci::Descriptor picked = *chosen;
+  for (int depth = 0; oci::is_index_type(picked.media_type); ++depth) {
+    if (depth == 4) throw Error(what + ": image indexes nest too deep at " + picked.digest);
+    Blob index_blob = blob(picked, "index");
+    oci::Index nested =
+        oci::parse_index(index_blob.bytes(), what + " index " + index_blob.digest());
+    picked = select_platform(nested, kDefaultPlatform, what + " index " + index_blob.digest());
+  }
+  Blob manifest = blob(picked, "manifest");
   oci::Manifest m = oci::parse_manifest(manifest.bytes(), what + " manifest " + manifest.digest());
   Blob config = blob(m.config, "config");
   std::vector<Blob> layers;

@@ -24,6 +24,15 @@ std::vector<const Blob*> unique_blobs(const Image& image);
 // or appends one.
 void set_tag(oci::Index& index, const Image& image, const std::string& tag);
 
+// The platform an index is read for until `--platform` exists.
+inline const oci::Platform kDefaultPlatform{"linux", "amd64", ""};
+
+// The manifest of `index` for `want` (a variant only when `want` names one),
+// never an unknown/unknown attestation entry; a lone entry without a
+// platform is taken as is. Throws dslim::Error naming `what` otherwise.
+const oci::Descriptor& select_platform(const oci::Index& index, const oci::Platform& want,
+                                       const std::string& what);
+
 // Throws unless `text` is an oci-layout file of version 1.x.
 void check_oci_layout(std::string_view text, const std::string& what);
 

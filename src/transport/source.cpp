@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "archive_contents.hpp"
 #include "dslim/error.hpp"
@@ -19,11 +18,13 @@ namespace {
 std::optional<std::string> read_host_file(const std::filesystem::path& p) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(p, ec)) return std::nullopt;
+  // Sized up front: a layer blob can be hundreds of MB, and a stringstream
+  // would copy it several times over while growing.
   std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (!in) throw Error("cannot read " + p.string());
-  return ss.str();
+  std::string bytes(std::filesystem::file_size(p, ec), '\0');
+  if (ec || !in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
+    throw Error("cannot read " + p.string());
+  return bytes;
 }
 
 }  // namespace

@@ -1,0 +1,282 @@
+// LayeredRootFs: layers built here with libarchive, merged as a container
+// sees them (replace, whiteouts, opaque directories, hardlinks), and the
+// errors for hostile or broken layers.
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <catch2/catch.hpp>
+
+#include "dslim/error.hpp"
+#include "dslim/layered_rootfs.hpp"
+
+using namespace dslim;
+using namespace dslim::rootfs;
+
+namespace {
+
+struct E {
+  E(std::string p, char t = 'f', std::string d = "", uint32_t m = 0644)
+      : path(std::move(p)), type(t), data(std::move(d)), mode(m) {}
+  std::string path;
+  char type;         // f file, d dir, l symlink, h hardlink, c char device
+  std::string data;  // contents, or link target
+  uint32_t mode;
+};
+
+la_ssize_t append(struct archive*, void* out, const void* buf, size_t n) {
+  static_cast<std::string*>(out)->append(static_cast<const char*>(buf), n);
+  return static_cast<la_ssize_t>(n);
+}
+
+// filter: "" (plain tar), "gzip" or "zstd".
+std::string make_tar(const std::vector<E>& entries, const std::string& filter = "") {
+  std::string out;
+  struct archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  if (filter == "gzip") archive_write_add_filter_gzip(a);
+  if (filter == "zstd") archive_write_add_filter_zstd(a);
+  archive_write_set_bytes_in_last_block(a, 1);
+  REQUIRE(archive_write_open(a, &out, nullptr, append, nullptr) == ARCHIVE_OK);
+  for (const auto& e : entries) {
+    archive_entry* ae = archive_entry_new();
+    archive_entry_set_pathname(ae, e.path.c_str());
+    archive_entry_set_perm(ae, e.mode);
+    switch (e.type) {
+      case 'f':
+        archive_entry_set_filetype(ae, AE_IFREG);
+        archive_entry_set_size(ae, static_cast<la_int64_t>(e.data.size()));
+        break;
+      case 'd':
+        archive_entry_set_filetype(ae, AE_IFDIR);
+        break;
+      case 'l':
+        archive_entry_set_filetype(ae, AE_IFLNK);
+        archive_entry_set_symlink(ae, e.data.c_str());
+        break;
+      case 'h':
+        archive_entry_set_filetype(ae, AE_IFREG);
+        archive_entry_set_hardlink(ae, e.data.c_str());
+        break;
+      case 'c':
+        archive_entry_set_filetype(ae, AE_IFCHR);
+        archive_entry_set_rdev(ae, 0x0103);
+        break;
+    }
+    REQUIRE(archive_write_header(a, ae) == ARCHIVE_OK);
+    if (e.type == 'f' && !e.data.empty())
+      REQUIRE(archive_write_data(a, e.data.data(), e.data.size()) ==
+              static_cast<la_ssize_t>(e.data.size()));
+    archive_entry_free(ae);
+  }
+  REQUIRE(archive_write_close(a) == ARCHIVE_OK);
+  archive_write_free(a);
+  return out;
+}
+
+// `bytes` compressed as one gzip member (libarchive's raw format).
+std::string gzip(const std::string& bytes) {
+  std::string out;
+  struct archive* a = archive_write_new();
+  archive_write_set_format_raw(a);
+  archive_write_add_filter_gzip(a);
+  archive_write_set_bytes_in_last_block(a, 1);
+  REQUIRE(archive_write_open(a, &out, nullptr, append, nullptr) == ARCHIVE_OK);
+  archive_entry* ae = archive_entry_new();
+  archive_entry_set_filetype(ae, AE_IFREG);
+  archive_entry_set_size(ae, static_cast<la_int64_t>(bytes.size()));
+  REQUIRE(archive_write_header(a, ae) == ARCHIVE_OK);
+  archive_write_data(a, bytes.data(), bytes.size());
+  archive_entry_free(ae);
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
+// Layers named sha256:l1, sha256:l2, … bottom first.
+LayeredRootFs merge(const std::vector<std::string>& blobs, const LayeredLimits& limits = {}) {
+  std::vector<LayerInput> layers;
+  for (size_t i = 0; i < blobs.size(); ++i)
+    layers.push_back({"sha256:l" + std::to_string(i + 1), blobs[i]});
+  return LayeredRootFs("oci:test", layers, limits);
+}
+
+std::string contents(const RootFs& fs, const std::string& path) {
+  auto view = fs.open(path);
+  auto bytes = view->bytes();
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+using Names = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("layered: later layers replace earlier entries; paths are normalized") {
+  auto fs = merge({make_tar({{"./", 'd'},
+                             {"./etc/", 'd', "", 0700},
+                             {"./etc/a", 'f', "one"},
+                             {"./usr/bin/tool", 'f', "tool", 0755}}),
+                   make_tar({{"etc/a", 'f', "two", 0600}, {"/usr//bin/./other", 'f', "x"}})});
+  CHECK(contents(fs, "/etc/a") == "two");
+  CHECK(fs.lstat("/etc/a")->mode == 0600);
+  CHECK(fs.lstat("/etc")->mode == 0700);
+  CHECK(fs.lstat("/usr")->type == FileType::Directory);  // made for /usr/bin/tool
+  CHECK(fs.lstat("/usr/bin/tool")->mode == 0755);
+  CHECK(fs.list("/usr/bin") == Names{"other", "tool"});
+  CHECK(fs.list("/") == Names{"etc", "usr"});
+  CHECK(fs.describe() == "oci:test");
+  CHECK_FALSE(fs.lstat("/nope"));
+  CHECK_THROWS_WITH(fs.open("/etc"), Catch::Contains("not a regular file"));
+  CHECK_THROWS_WITH(fs.readlink("/etc/a"), Catch::Contains("not a symbolic link"));
+  CHECK_THROWS_WITH(fs.list("/etc/a"), Catch::Contains("not a directory"));
+}
+
+TEST_CASE("layered: .wh.NAME deletes a file or a whole subtree of lower layers") {
+  auto fs = merge({make_tar({{"usr/lib/libx.so", 'f', "x"},
+                             {"usr/lib/liby.so", 'f', "y"},
+                             {"opt/d/sub/f", 'f', "f"}}),
+                   make_tar({{"usr/lib/.wh.libx.so", 'f'}, {"opt/.wh.d", 'f'}})});
+  CHECK_FALSE(fs.lstat("/usr/lib/libx.so"));
+  CHECK_FALSE(fs.lstat("/usr/lib/.wh.libx.so"));
+  CHECK(fs.list("/usr/lib") == Names{"liby.so"});
+  CHECK_FALSE(fs.lstat("/opt/d"));
+  CHECK_FALSE(fs.lstat("/opt/d/sub/f"));
+  CHECK(fs.list("/opt").empty());
+}
+
+TEST_CASE("layered: a whiteout deletes only lower entries, whatever its tar order") {
+  auto fs = merge(
+      {make_tar({{"etc/a", 'f', "old"}}), make_tar({{"etc/a", 'f', "new"}, {"etc/.wh.a", 'f'}})});
+  CHECK(contents(fs, "/etc/a") == "new");
+}
+
+TEST_CASE("layered: .wh..wh..opq hides the lower children of its directory") {
+  auto fs = merge({make_tar({{"etc/conf/a", 'f', "a"}, {"etc/conf/b/c", 'f', "c"}, {"etc/x", 'f'}}),
+                   make_tar({{"etc/conf/", 'd', "", 0750},
+                             {"etc/conf/.wh..wh..opq", 'f'},
+                             {"etc/conf/new", 'f', "n"}})});
+  CHECK(fs.list("/etc/conf") == Names{"new"});
+  CHECK_FALSE(fs.lstat("/etc/conf/b/c"));
+  CHECK(fs.lstat("/etc/conf")->mode == 0750);
+  CHECK(fs.list("/etc") == Names{"conf", "x"});
+}
+
+TEST_CASE("layered: a file replaced by a symlink into a lower layer resolves there") {
+  auto fs = merge({make_tar({{"usr/lib/libz.so.1.2", 'f', "zlib"}, {"lib/libz.so.1", 'f', "old"}}),
+                   make_tar({{"lib/libz.so.1", 'l', "../usr/lib/libz.so.1.2"}})});
+  CHECK(fs.lstat("/lib/libz.so.1")->type == FileType::Symlink);
+  CHECK(fs.readlink("/lib/libz.so.1") == "../usr/lib/libz.so.1.2");
+  auto r = resolve(fs, "/lib/libz.so.1");
+  REQUIRE(r);
+  CHECK(r->path == "/usr/lib/libz.so.1.2");
+  CHECK(*read_text(fs, "/lib/libz.so.1") == "zlib");
+}
+
+TEST_CASE("layered: a directory replaced by a file drops its subtree, and back") {
+  auto fs = merge({make_tar({{"a/b/c", 'f', "c"}}), make_tar({{"a/b", 'f', "now a file"}}),
+                   make_tar({{"a/b/d", 'f', "d"}})});
+  CHECK(fs.list("/a/b") == Names{"d"});
+}
+
+TEST_CASE("layered: hardlinks share their target's contents, in this layer or below") {
+  auto fs = merge({make_tar({{"bin/a", 'f', "AAA", 0755}, {"bin/b", 'h', "bin/a"}}),
+                   make_tar({{"./bin/c", 'h', "./bin/a"}})});
+  CHECK(contents(fs, "/bin/b") == "AAA");
+  CHECK(contents(fs, "/bin/c") == "AAA");
+  CHECK(fs.lstat("/bin/c")->mode == 0755);
+  CHECK(fs.lstat("/bin/c")->size == 3);
+  CHECK_THROWS_WITH(merge({make_tar({{"bin/b", 'h', "bin/missing"}})}),
+                    Catch::Contains("layer sha256:l1: hardlink bin/b points at /bin/missing"));
+}
+
+TEST_CASE("layered: device nodes are Other; empty files open to no bytes") {
+  auto fs = merge({make_tar({{"dev/null", 'c'}, {"etc/empty", 'f', ""}})});
+  CHECK(fs.lstat("/dev/null")->type == FileType::Other);
+  CHECK(contents(fs, "/etc/empty").empty());
+}
+
+TEST_CASE("layered: entries escaping the root and whiteouts of / are errors naming the layer") {
+  std::string ok = make_tar({{"etc/a", 'f', "a"}});
+  CHECK_THROWS_WITH(merge({ok, make_tar({{"../etc/passwd", 'f', "x"}})}),
+                    "oci:test: layer sha256:l2: entry ../etc/passwd escapes the root");
+  CHECK_THROWS_WITH(merge({make_tar({{"usr/../../etc/passwd", 'f', "x"}})}),
+                    Catch::Contains("escapes the root"));
+  CHECK_THROWS_WITH(merge({make_tar({{"bin/x", 'h', "../../etc/shadow"}})}),
+                    Catch::Contains("entry ../../etc/shadow escapes the root"));
+  CHECK_THROWS_WITH(merge({ok, make_tar({{".wh.", 'f'}})}),
+                    "oci:test: layer sha256:l2: entry .wh. whites out the root /");
+  CHECK_THROWS_WITH(merge({make_tar({{"etc/.wh...", 'f'}})}), Catch::Contains("escapes the root"));
+}
+
+TEST_CASE("layered: gzip, zstd and plain layers give the same view") {
+  std::vector<E> entries = {{"usr/lib/libx.so", 'f', std::string(100000, 'x')},
+                            {"etc/hosts", 'f', "127.0.0.1 localhost\n"}};
+  for (std::string filter : {"", "gzip", "zstd"}) {
+    INFO(filter);
+    auto fs = merge({make_tar(entries, filter)});
+    CHECK(contents(fs, "/usr/lib/libx.so") == std::string(100000, 'x'));
+    CHECK(contents(fs, "/etc/hosts") == "127.0.0.1 localhost\n");
+  }
+}
+
+TEST_CASE("layered: a gzip layer of several members is read whole") {
+  std::string tar = make_tar({{"a", 'f', std::string(5000, 'a')}, {"b", 'f', "bbb"}});
+  auto fs = merge({gzip(tar.substr(0, 3000)) + gzip(tar.substr(3000))});
+  CHECK(contents(fs, "/a") == std::string(5000, 'a'));
+  CHECK(contents(fs, "/b") == "bbb");
+}
+
+TEST_CASE("layered: truncated or corrupt layers are clear errors") {
+  std::string data;
+  for (int i = 0; i < 20000; ++i) data += std::to_string(i * 7919 % 10007) + "\n";
+  std::vector<E> entries = {{"big", 'f', data}};
+  std::string gz = make_tar(entries, "gzip");
+  CHECK_THROWS_WITH(merge({gz.substr(0, gz.size() / 2)}),
+                    "oci:test: layer sha256:l1: truncated gzip stream");
+  CHECK_THROWS_WITH(merge({gz.substr(0, gz.size() - 4)}), Catch::Contains("truncated gzip"));
+  std::string flipped = gz;
+  flipped[gz.size() - 6] ^= 0x01;  // in the CRC trailer
+  CHECK_THROWS_WITH(merge({flipped}), Catch::Contains("corrupt gzip stream"));
+  std::string zst = make_tar(entries, "zstd");
+  CHECK_THROWS_WITH(merge({zst.substr(0, zst.size() / 2)}),
+                    "oci:test: layer sha256:l1: truncated zstd stream");
+  std::string tar = make_tar(entries);
+  CHECK_THROWS_WITH(merge({tar.substr(0, tar.size() / 2)}),
+                    Catch::Contains("oci:test: layer sha256:l1: corrupt tar"));
+}
+
+TEST_CASE("layered: the inflated size and entry count are bounded") {
+  std::string gz = make_tar({{"big", 'f', std::string(1 << 20, 'z')}}, "gzip");
+  LayeredLimits small;
+  small.max_layer_inflated = 1 << 16;
+  CHECK_THROWS_WITH(merge({gz}, small), Catch::Contains("the bound for one layer"));
+  LayeredLimits few;
+  few.max_entries = 2;
+  CHECK_THROWS_WITH(merge({make_tar({{"a", 'f'}, {"b", 'f'}}), make_tar({{"c", 'f'}})}, few),
+                    Catch::Contains("the image holds more than 2 entries"));
+}
+
+TEST_CASE("layered: many layers, read in parallel, merge in order") {
+  std::vector<std::string> blobs;
+  for (int i = 0; i < 12; ++i) {
+    std::string n = std::to_string(i);
+    std::vector<E> entries = {{"etc/v", 'f', n}, {"d/f" + n, 'f', n}};
+    if (i > 0) entries.push_back({"d/.wh.f" + std::to_string(i - 1), 'f'});
+    blobs.push_back(make_tar(entries, i % 3 == 0 ? "gzip" : i % 3 == 1 ? "zstd" : ""));
+  }
+  auto fs = merge(blobs);
+  CHECK(contents(fs, "/etc/v") == "11");
+  CHECK(fs.list("/d") == Names{"f11"});
+  blobs[4] = "not a layer at all, and long enough to be read as one";
+  blobs[7] = blobs[4];
+  CHECK_THROWS_WITH(merge(blobs), Catch::StartsWith("oci:test: layer sha256:l5: corrupt tar"));
+}
+
+TEST_CASE("layered: file views outlive the root that made them") {
+  std::unique_ptr<FileView> view;
+  {
+    auto fs = merge({make_tar({{"f", 'f', "kept"}}, "gzip")});
+    view = fs.open("/f");
+  }
+  auto bytes = view->bytes();
+  CHECK(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()) == "kept");
+}
