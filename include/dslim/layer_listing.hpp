@@ -15,6 +15,9 @@ enum class LayerEntryType { File, Dir, Symlink, Hardlink, Other };
 // "file", "dir", "symlink", "hardlink", "other".
 const char* to_string(LayerEntryType type);
 
+// A tar entry name as an absolute path: "./usr/bin/" -> "/usr/bin", "." -> "/".
+std::string clean_tar_path(const char* raw);
+
 struct LayerFile {
   std::string path;  // absolute ("/usr/bin/app"), as in the tar after "./" and "/" stripping
   LayerEntryType type = LayerEntryType::File;

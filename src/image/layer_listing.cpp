@@ -16,6 +16,8 @@ struct ReadDeleter {
   void operator()(struct archive* a) const { archive_read_free(a); }
 };
 
+}  // namespace
+
 std::string clean_tar_path(const char* raw) {
   std::string p = raw ? raw : "";
   while (p.rfind("./", 0) == 0) p.erase(0, 2);
@@ -24,8 +26,6 @@ std::string clean_tar_path(const char* raw) {
   if (p == ".") p.clear();
   return "/" + p;
 }
-
-}  // namespace
 
 const char* to_string(LayerEntryType type) {
   switch (type) {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "dslim/error.hpp"
+#include "dslim/layer_listing.hpp"
 
 namespace dslim {
 namespace {
@@ -13,13 +14,6 @@ namespace {
 struct ReadDeleter {
   void operator()(struct archive* a) const { archive_read_free(a); }
 };
-
-std::string clean(const char* raw) {
-  std::string p = raw ? raw : "";
-  while (p.rfind("./", 0) == 0) p.erase(0, 2);
-  while (!p.empty() && p.front() == '/') p.erase(0, 1);
-  return p;
-}
 
 }  // namespace
 
@@ -52,7 +46,7 @@ std::map<std::string, std::string> read_archive_files(const std::string& file) {
     while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0)
       data.append(buf, static_cast<size_t>(n));
     if (n < 0) fail();
-    out[clean(archive_entry_pathname(e))] = std::move(data);
+    out[clean_tar_path(archive_entry_pathname(e)).substr(1)] = std::move(data);
   }
   return out;
 }
