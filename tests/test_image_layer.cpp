@@ -317,6 +317,7 @@ TEST_CASE("ASCII layers are plain ustar - non-ASCII names do not depend on the l
     Layer u = make();
     CHECK(u.blob.digest() == c.blob.digest());
   } else {
+    if (std::getenv("CI")) FAIL("no UTF-8 locale to compare against (CI is set)");
     WARN("no UTF-8 locale to compare against");
   }
   setlocale(LC_ALL, before.c_str());

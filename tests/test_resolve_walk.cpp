@@ -123,7 +123,7 @@ TEST_CASE("RUNPATH $ORIGIN finds the program's own library, with its symlink cha
   CHECK(contains(files, lib + "/libx.so.1"));
   CHECK(contains(files, lib + "/libx.so.1.2.3"));
   CHECK(!contains(files, lib + "/libx.so"));  // the dev link is not needed at run time
-  CHECK(contains(files, "/lib64"));  // this machine's merged /usr: a link to usr/lib64
+  CHECK(contains(files, "/lib64"));           // this machine's merged /usr: a link to usr/lib64
   CHECK(contains(files, "/usr/lib64/ld-linux-x86-64.so.2"));
   CHECK(!contains(files, "/lib64/ld-linux-x86-64.so.2"));  // not physical
   CHECK(real_files(g) == real_loader_files(app));

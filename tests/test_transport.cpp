@@ -18,6 +18,7 @@
 #include "dslim/rootfs.hpp"
 #include "dslim/sink.hpp"
 #include "dslim/source.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace dslim;
 namespace fs = std::filesystem;
@@ -51,14 +52,6 @@ RunResult run(const std::string& cmd) {
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
   r.status = pclose(p);
   return r;
-}
-
-// A missing tool skips with a warning, except under CI where it fails.
-bool have_tool(const std::string& name) {
-  if (run("command -v " + name).status == 0) return true;
-  if (std::getenv("CI")) FAIL(name << " is not installed (CI is set)");
-  WARN(name << " is not installed; skipping the check that uses it");
-  return false;
 }
 
 std::string slurp(const fs::path& p) {
@@ -121,7 +114,7 @@ TEST_CASE("oci: creates a layout skopeo and umoci read") {
     CHECK(fs::exists(t / ("layout/blobs/sha256/" + l.digest().substr(7))));
   CHECK(temp_leftovers(t.path).empty());
 
-  if (have_tool("skopeo")) {
+  if (dslim::test::have_tool("skopeo")) {
     auto raw = run("skopeo inspect --raw oci:" + (t / "layout") + ":v1");
     CHECK(raw.status == 0);
     CHECK(raw.out == std::string(img.manifest_blob.bytes()));
@@ -129,7 +122,7 @@ TEST_CASE("oci: creates a layout skopeo and umoci read") {
     REQUIRE(info.status == 0);
     CHECK(nlohmann::json::parse(info.out)["Architecture"] == "amd64");
   }
-  if (have_tool("umoci")) {
+  if (dslim::test::have_tool("umoci")) {
     auto st = run("umoci stat --image " + (t / "layout") + ":v1");
     CHECK(st.status == 0);
     INFO(st.out);
@@ -166,7 +159,7 @@ TEST_CASE("oci: a second tag keeps the first - re-tagging replaces in place") {
   CHECK(tags().size() == 3);
   CHECK(temp_leftovers(t.path).empty());
 
-  if (have_tool("skopeo")) {
+  if (dslim::test::have_tool("skopeo")) {
     CHECK(run("skopeo inspect --raw oci:" + dir + ":two").out ==
           std::string(b.manifest_blob.bytes()));
     CHECK(run("skopeo inspect --raw oci:" + dir + ":latest").status == 0);
@@ -196,12 +189,12 @@ TEST_CASE("oci-archive: a deterministic tar skopeo reads") {
   write_image(img, parse_reference("oci-archive:" + (t / "img.tar") + ":1.0"));
   CHECK(slurp(t / "img.tar") == first);
   CHECK(temp_leftovers(t.path).empty());
-  if (have_tool("skopeo")) {
+  if (dslim::test::have_tool("skopeo")) {
     auto raw = run("skopeo inspect --raw oci-archive:" + (t / "img.tar") + ":1.0");
     CHECK(raw.status == 0);
     CHECK(raw.out == std::string(img.manifest_blob.bytes()));
   }
-  if (have_tool("tar")) {
+  if (dslim::test::have_tool("tar")) {
     auto list = run("tar -tf " + (t / "img.tar"));
     CHECK(list.out.find("oci-layout") != std::string::npos);
     CHECK(list.out.find("index.json") != std::string::npos);
@@ -214,7 +207,7 @@ TEST_CASE("docker-archive: manifest.json, repositories and an OCI layout in one 
   std::string file = t / "app.tar";
   write_image(img, parse_reference("docker-archive:" + file + ":team/app:1.4"));
   CHECK(temp_leftovers(t.path).empty());
-  if (have_tool("tar")) {
+  if (dslim::test::have_tool("tar")) {
     auto manifest = nlohmann::json::parse(run("tar -xOf " + file + " manifest.json").out);
     REQUIRE(manifest.size() == 1);
     CHECK(manifest[0]["RepoTags"] == nlohmann::json::array({"team/app:1.4"}));
@@ -223,7 +216,7 @@ TEST_CASE("docker-archive: manifest.json, repositories and an OCI layout in one 
     auto repos = nlohmann::json::parse(run("tar -xOf " + file + " repositories").out);
     CHECK(repos.contains("team/app"));
   }
-  if (have_tool("skopeo")) {
+  if (dslim::test::have_tool("skopeo")) {
     auto info = run("skopeo inspect docker-archive:" + file);
     INFO(info.out);
     REQUIRE(info.status == 0);
@@ -235,7 +228,7 @@ TEST_CASE("docker-archive: manifest.json, repositories and an OCI layout in one 
   }
   // Untagged.
   write_image(img, parse_reference("docker-archive:" + (t / "untagged.tar")));
-  if (have_tool("skopeo"))
+  if (dslim::test::have_tool("skopeo"))
     CHECK(run("skopeo inspect docker-archive:" + (t / "untagged.tar")).status == 0);
 }
 

@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace dslim::resolve {
@@ -39,7 +40,11 @@ class LdCache {
   std::vector<std::string> hwcaps_variants(const std::string& soname, int32_t required_flags) const;
 
  private:
+  static LdCache indexed(std::vector<CacheEntry> entries);
   std::vector<CacheEntry> entries_;
+  // Entry indices by soname, in file order: the resolver looks up every
+  // library of a closure, and a cache holds hundreds of entries.
+  std::unordered_map<std::string, std::vector<size_t>> by_key_;
 };
 
 // Flags a cache entry must carry for an object of this class and machine

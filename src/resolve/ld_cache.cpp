@@ -188,12 +188,19 @@ std::vector<CacheEntry> parse_new(Reader& r, uint64_t header) {
 
 }  // namespace
 
+LdCache LdCache::indexed(std::vector<CacheEntry> entries) {
+  LdCache cache;
+  cache.entries_ = std::move(entries);
+  for (size_t i = 0; i < cache.entries_.size(); ++i) {
+    cache.by_key_[cache.entries_[i].key].push_back(i);
+  }
+  return cache;
+}
+
 LdCache LdCache::parse(std::span<const std::byte> bytes, const std::string& name) {
   Reader r(bytes, name);
-  LdCache cache;
   if (r.size() > kNewHeaderSize && r.has_magic(0, kNewMagic)) {
-    cache.entries_ = parse_new(r, 0);
-    return cache;
+    return indexed(parse_new(r, 0));
   }
   if (r.size() <= kOldHeaderSize || !r.has_magic(0, kOldMagic))
     throw Error(name + ": not an ld.so.cache file");
@@ -208,8 +215,7 @@ LdCache LdCache::parse(std::span<const std::byte> bytes, const std::string& name
     // cache_file_new): 8 on most ABIs, 4 on i386, where that is old_end itself.
     for (uint64_t header : {align8(old_end), old_end}) {
       if (header + kNewHeaderSize <= r.size() && r.has_magic(header, kNewMagic)) {
-        cache.entries_ = parse_new(r, header);
-        return cache;
+        return indexed(parse_new(r, header));
       }
     }
   }
@@ -217,8 +223,7 @@ LdCache LdCache::parse(std::span<const std::byte> bytes, const std::string& name
     r.set_big_endian(big);
     uint32_t nlibs = r.u32(12);
     if ((r.size() - kOldHeaderSize) / kOldEntrySize >= nlibs) {
-      cache.entries_ = parse_old(r, nlibs);
-      return cache;
+      return indexed(parse_old(r, nlibs));
     }
   }
   r.set_big_endian(false);
@@ -231,8 +236,11 @@ std::optional<std::string> LdCache::lookup(const std::string& soname,
   // Generic _dl_cache_check_flags (i386 and other arches without their own)
   // also takes plain FLAG_ELF entries, but keeps looking for an exact match.
   const CacheEntry* fallback = nullptr;
-  for (const CacheEntry& e : entries_) {
-    if (e.hwcap != 0 || e.key != soname) continue;
+  auto found = by_key_.find(soname);
+  if (found == by_key_.end()) return std::nullopt;
+  for (size_t i : found->second) {
+    const CacheEntry& e = entries_[i];
+    if (e.hwcap != 0) continue;
     if (e.flags == required_flags) return e.value;
     if (required_flags == kFlagElfLibc6 && e.flags == kFlagElf && fallback == nullptr)
       fallback = &e;
@@ -244,9 +252,12 @@ std::optional<std::string> LdCache::lookup(const std::string& soname,
 std::vector<std::string> LdCache::hwcaps_variants(const std::string& soname,
                                                   int32_t required_flags) const {
   std::vector<std::string> out;
-  for (const CacheEntry& e : entries_)
-    if (is_hwcaps_extension(e.hwcap) && e.key == soname && e.flags == required_flags)
-      out.push_back(e.value);
+  auto found = by_key_.find(soname);
+  if (found == by_key_.end()) return out;
+  for (size_t i : found->second) {
+    const CacheEntry& e = entries_[i];
+    if (is_hwcaps_extension(e.hwcap) && e.flags == required_flags) out.push_back(e.value);
+  }
   return out;
 }
 

@@ -41,8 +41,8 @@ inline std::string run(const std::string& command) {
   return out;
 }
 
-// A tool the tests need: under CI a missing tool fails the test, elsewhere it
-// skips it with a warning.
+// A tool the tests need: under CI a missing tool throws, failing the test;
+// elsewhere it returns false and the caller leaves that check out.
 inline bool have_tool(const std::string& name) {
   bool found = std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
   if (!found && std::getenv("CI")) {
