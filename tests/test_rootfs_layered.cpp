@@ -93,11 +93,16 @@ std::string gzip(const std::string& bytes) {
 }
 
 // Layers named sha256:l1, sha256:l2, … bottom first.
+LayerInput input(const std::string& name, std::string blob, std::string diff_id = "") {
+  auto bytes = std::make_shared<const std::string>(std::move(blob));
+  return {name, std::move(diff_id), [bytes] { return memory_reader(*bytes); }};
+}
+
 LayeredRootFs merge(const std::vector<std::string>& blobs, const LayeredLimits& limits = {}) {
   std::vector<LayerInput> layers;
   for (size_t i = 0; i < blobs.size(); ++i)
-    layers.push_back({"sha256:l" + std::to_string(i + 1), blobs[i]});
-  return LayeredRootFs("oci:test", layers, limits);
+    layers.push_back(input("sha256:l" + std::to_string(i + 1), blobs[i]));
+  return LayeredRootFs("oci:test", layers, temporary_layer_store(), limits);
 }
 
 std::string contents(const RootFs& fs, const std::string& path) {
@@ -185,7 +190,7 @@ TEST_CASE("layered: hardlinks share their target's contents, in this layer or be
   CHECK(fs.lstat("/bin/c")->mode == 0755);
   CHECK(fs.lstat("/bin/c")->size == 3);
   CHECK_THROWS_WITH(merge({make_tar({{"bin/b", 'h', "bin/missing"}})}),
-                    Catch::Contains("layer sha256:l1: hardlink bin/b points at /bin/missing"));
+                    Catch::Contains("layer sha256:l1: hardlink /bin/b points at /bin/missing"));
 }
 
 TEST_CASE("layered: device nodes are Other; empty files open to no bytes") {

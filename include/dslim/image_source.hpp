@@ -3,24 +3,32 @@
 // `docker-archive:…`): its layers merged into a LayeredRootFs, plus what the
 // resolver needs from its config.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "dslim/layered_rootfs.hpp"
 #include "dslim/oci.hpp"
 #include "dslim/reference.hpp"
-#include "dslim/rootfs.hpp"
 
 namespace dslim {
 
+struct SourceOptions {
+  std::optional<oci::Platform> platform;  // from an index; linux/amd64 when unset
+  // Where indexed layers are kept between runs (a cache directory), or
+  // nullptr for temporary files.
+  std::shared_ptr<rootfs::LayerStore> layers;
+};
+
 struct ImageSource {
-  std::unique_ptr<rootfs::RootFs> fs;
+  std::unique_ptr<rootfs::LayeredRootFs> fs;
   std::vector<std::string> env;  // the config's Env ("K=V"), e.g. LD_LIBRARY_PATH
   oci::Platform platform;
 };
 
-// Loads the image (every blob checked against its digest; from an index,
-// linux/amd64, never an attestation entry) and merges its layers. Throws
-// dslim::Error naming the reference, and the layer and entry at fault.
-ImageSource open_image_source(const Reference& ref);
+// Loads the image (every blob checked against its digest) and merges its
+// layers. Throws dslim::Error naming the reference, and the layer and entry
+// at fault.
+ImageSource open_image_source(const Reference& ref, const SourceOptions& options = {});
 
 }  // namespace dslim

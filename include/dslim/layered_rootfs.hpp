@@ -1,17 +1,21 @@
 #pragma once
 // LayeredRootFs: the merged, read-only view of an image's layers as the
-// container sees them (DESIGN.md §4). Each layer is streamed once: its
-// decompressed tar goes to an unlinked temporary file that is mmap'd, and
-// only the index (paths, stats, symlink targets, offsets into those tars)
-// stays in memory. Nothing is ever extracted by the image's own paths.
+// container sees them (DESIGN.md §4). Each layer blob is streamed once: it is
+// inflated, its tar written to a layer file (a cache entry, or an unlinked
+// temporary file) and indexed on the way. Only the index (paths, stats,
+// symlink targets, offsets into those files) stays in memory; nothing is
+// ever extracted by the image's own paths.
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "dslim/byte_reader.hpp"
 #include "dslim/rootfs.hpp"
 
 namespace dslim::rootfs {
@@ -27,18 +31,57 @@ struct LayeredLimits {
 };
 
 struct LayerInput {
-  std::string digest;      // names the layer in messages ("sha256:…")
-  std::string_view bytes;  // gzip, zstd or plain tar (detected from the bytes); read once
+  std::string digest;   // names the layer in messages ("sha256:…")
+  std::string diff_id;  // the config's sha256 of the tar: checked, and the cache key; may be empty
+  // The blob's bytes (gzip, zstd or plain tar, detected from the bytes),
+  // checked against `digest` by the reader itself.
+  std::function<std::unique_ptr<ByteReader>()> open;
 };
+
+class LayerFile;
+struct LayerIndex;
+
+// One layer, indexed: what a LayerStore hands out.
+struct IndexedLayer {
+  std::shared_ptr<const LayerIndex> index;
+  std::shared_ptr<const LayerFile> file;
+  bool reused = false;    // found in the store, not built by this run
+  bool repaired = false;  // the store's entry was damaged and has been rebuilt
+  std::string location;   // the cache entry's path, or "" for a temporary file
+};
+
+// Where indexed layers live. Both stores build a missing layer by streaming
+// its blob once; a directory store keeps them by diff_id for later runs.
+class LayerStore {
+ public:
+  virtual ~LayerStore() = default;
+  // The layer, from the store or built now. Throws dslim::Error prefixed
+  // with `where`; `entries` counts tar entries over the whole image.
+  virtual IndexedLayer get(const LayerInput& in, const LayeredLimits& limits,
+                           std::atomic<uint64_t>& entries, const std::string& where) = 0;
+  // Drops a damaged entry for `in` and builds it again.
+  virtual IndexedLayer rebuild(const LayerInput& in, const LayeredLimits& limits,
+                               const std::string& where) = 0;
+};
+
+// Unlinked temporary files under $TMPDIR (or /tmp): nothing outlives the run.
+std::shared_ptr<LayerStore> temporary_layer_store();
+// Layer files at DIR/sha256/HEX-of-diff_id, published atomically (a reader
+// never sees a partial file; concurrent builders of one layer are both
+// fine). An entry whose header, size or index digest is off is rebuilt.
+// Layers without a diff_id are not kept. Throws when DIR cannot be created.
+std::shared_ptr<LayerStore> directory_layer_store(const std::string& dir);
 
 class LayeredRootFs : public RootFs {
  public:
-  // Applies `layers` bottom first: later entries replace earlier ones,
-  // ".wh.NAME" deletes NAME, ".wh..wh..opq" hides the lower children of its
-  // directory, hardlinks share their target's contents. Throws dslim::Error
-  // naming `what`, the layer and the entry at fault (a path escaping the
-  // root, a whiteout of "/", a corrupt or truncated stream, a bound hit).
-  LayeredRootFs(std::string what, const std::vector<LayerInput>& layers,
+  // Applies `layers` bottom first (fetched from `store`, several at once):
+  // later entries replace earlier ones, ".wh.NAME" deletes NAME,
+  // ".wh..wh..opq" hides the lower children of its directory, hardlinks
+  // share their target's contents. Throws dslim::Error naming `what`, the
+  // layer and the entry at fault (a path escaping the root, a whiteout of
+  // "/", a corrupt or truncated stream, a bound hit).
+  LayeredRootFs(std::string what, std::vector<LayerInput> layers,
+                std::shared_ptr<LayerStore> store = temporary_layer_store(),
                 const LayeredLimits& limits = {});
   ~LayeredRootFs() override;
   LayeredRootFs(const LayeredRootFs&) = delete;
@@ -48,25 +91,41 @@ class LayeredRootFs : public RootFs {
   std::optional<Stat> lstat(const std::string& path) const override;
   std::string readlink(const std::string& path) const override;
   std::vector<std::string> list(const std::string& path) const override;
+  // A file whose bytes turn out damaged in the store is rebuilt from its
+  // blob once, then read again.
   std::unique_ptr<FileView> open(const std::string& path) const override;
 
-  // One layer's decompressed tar, mmap'd (shared with the views handed out).
-  struct LayerTar;
+  // How each layer was obtained, bottom first (for -v and tests).
+  struct LayerReport {
+    std::string digest;
+    std::string diff_id;
+    bool reused = false;
+    bool repaired = false;
+    std::string location;
+  };
+  std::vector<LayerReport> reports() const;
 
  private:
   struct Node {
     Stat stat;
     std::string link;             // symlink target, as stored
-    uint32_t tar = 0;             // regular file: index into tars_
-    uint64_t offset = 0;          // regular file: where its bytes start in that tar
+    uint32_t layer = 0;           // regular file: which layer holds its bytes
+    uint32_t entry = 0;           // regular file: its entry in that layer's index
     std::set<std::string> names;  // directory: its children
+  };
+  struct Layer {
+    LayerInput input;
+    IndexedLayer indexed;
   };
   struct Builder;
   const Node* find(const std::string& path) const;
   const Node& need(const std::string& path) const;
 
   std::string what_;
-  std::vector<std::shared_ptr<const LayerTar>> tars_;
+  std::shared_ptr<LayerStore> store_;
+  LayeredLimits limits_;
+  mutable std::mutex repair_;  // guards layers_[*].indexed.file during a rebuild
+  mutable std::vector<Layer> layers_;
   std::unordered_map<std::string, Node> nodes_;  // by physical path
 };
 

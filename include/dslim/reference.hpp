@@ -12,9 +12,10 @@ enum class Transport { Dir, Oci, OciArchive, DockerArchive };
 
 struct Reference {
   Transport transport = Transport::Dir;
-  std::string path;  // directory or archive file
-  std::string tag;   // oci/oci-archive: TAG; docker-archive: TAG of NAME:TAG; empty = not given
-  std::string name;  // docker-archive: NAME; empty = not given
+  std::string path;    // directory or archive file
+  std::string tag;     // oci/oci-archive: TAG; docker-archive: TAG of NAME:TAG; empty = not given
+  std::string name;    // docker-archive: NAME; empty = not given
+  std::string digest;  // oci: "sha256:…" instead of a tag; empty = not given
 
   // Back to the user's spelling, for messages ("oci:out:latest").
   std::string str() const;

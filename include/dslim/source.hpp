@@ -1,16 +1,20 @@
 #pragma once
-// Reading one image back from oci:, oci-archive: and docker-archive:
-// references (for `dslim inspect`, and later as image sources). Every blob is
-// checked against its digest as it is read; a mismatch is an error naming
-// the blob. dir: is a RootFs, not an image, and is refused here.
+// Reading one image from oci:, oci-archive: and docker-archive: references.
+// Manifests and configs are read and checked now; layers stay where they are
+// stored and are checked against their digest while they stream. dir: is a
+// RootFs, not an image, and is refused here.
 #include "dslim/image.hpp"
 #include "dslim/reference.hpp"
 
 namespace dslim {
 
+// The platform read from an image index when none is asked for.
+inline const oci::Platform kDefaultPlatform{"linux", "amd64", ""};
+
 // Without a tag: the layout's only image (an error when there are several).
+// From an index: the image for `platform`, never an attestation entry.
 // docker-archive's manifest is synthesized from manifest.json (OCI media
 // types, layer compression detected from the bytes). Throws dslim::Error.
-Image load_image(const Reference& ref);
+Image load_image(const Reference& ref, const oci::Platform& platform = kDefaultPlatform);
 
 }  // namespace dslim

@@ -313,14 +313,8 @@ Layer LayerWriter::finish() {
   layer.diff_id = p.diff_id.finish();
   layer.tar_size = p.tar_size;
   std::string digest = p.digest.finish();
-  struct Content : BlobContent {
-    std::string bytes_;
-    std::string_view bytes() const override { return bytes_; }
-  };
-  auto content = std::make_shared<Content>();
-  content->bytes_ = std::move(p.compressed);
   layer.blob = Blob::from_content(layer_media_type(options_.compression), std::move(digest),
-                                  std::move(content));
+                                  memory_content(std::move(p.compressed)));
   return layer;
 }
 

@@ -3,7 +3,7 @@
 // compression detected from the bytes). Blobs named by digest
 // (blobs/sha256/HEX, HEX.json) are verified against it; legacy ID/layer.tar
 // layers, which carry no digest in their name, are checked against the
-// config's diff_ids when uncompressed.
+// config's diff_ids when uncompressed, and hashed once otherwise.
 #include <nlohmann/json.hpp>
 
 #include <map>
@@ -13,6 +13,7 @@
 #include "dslim/image.hpp"
 #include "dslim/reference.hpp"
 #include "dslim/sink.hpp"
+#include "layout_files.hpp"
 
 namespace dslim {
 namespace {
@@ -28,7 +29,16 @@ std::string digest_in_path(const std::string& path) {
   return is_sha256_digest(d) ? d : std::string();
 }
 
-const char* layer_type_of(std::string_view bytes) {
+const char* layer_type_of(const BlobContent& content) {
+  char magic[4] = {};
+  auto r = content.open();
+  size_t n = 0;
+  while (n < sizeof magic)
+    if (size_t got = r->read(magic + n, sizeof magic - n))
+      n += got;
+    else
+      break;
+  std::string_view bytes(magic, n);
   if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
       static_cast<unsigned char>(bytes[1]) == 0x8b)
     return oci::media_type::kLayerGzip;
@@ -52,13 +62,13 @@ std::string canonical_name(std::string name) {
 
 }  // namespace
 
-Image read_docker_archive(const std::map<std::string, std::string>& files, const Reference& ref) {
+Image read_docker_archive(const LayoutFiles& files, const Reference& ref) {
   const std::string what = ref.str();
-  auto it = files.find("manifest.json");
-  if (it == files.end()) throw Error(what + ": not a docker-archive (no manifest.json)");
+  auto text = files.read("manifest.json", what);
+  if (!text) throw Error(what + ": not a docker-archive (no manifest.json)");
   nlohmann::json manifest;
   try {
-    manifest = nlohmann::json::parse(it->second);
+    manifest = nlohmann::json::parse(*text);
   } catch (const nlohmann::json::exception& e) {
     throw Error(what + " manifest.json: malformed JSON (" + e.what() + ")");
   }
@@ -86,18 +96,29 @@ Image read_docker_archive(const std::map<std::string, std::string>& files, const
     if (!j.is_object() || !j.contains(key)) throw Error(what + " manifest.json: missing " + key);
     return j[key];
   };
-  auto file_blob = [&](const std::string& path, const char* media_type, const std::string& kind) {
-    auto f = files.find(path);
-    if (f == files.end()) throw Error(what + ": " + kind + " " + path + " is missing");
-    std::string mt = media_type ? media_type : layer_type_of(f->second);
+  // `diff_id`: what a plain tar layer named by no digest must hash to.
+  auto file_blob = [&](const std::string& path, const char* media_type, const std::string& kind,
+                       const std::string& diff_id) {
+    auto content = files.file(path);
+    if (!content) throw Error(what + ": " + kind + " " + path + " is missing");
+    std::string mt = media_type ? media_type : layer_type_of(*content);
     std::string d = digest_in_path(path);
-    if (!d.empty()) return Blob::verified(mt, d, f->second, what + " " + kind);
-    return Blob::from_bytes(mt, f->second);
+    if (d.empty() && mt == oci::media_type::kLayerTar) d = diff_id;
+    if (d.empty()) {
+      Sha256 sha;  // an old-style name says nothing: hash it once
+      auto r = content->open();
+      char buf[1 << 16];
+      while (size_t n = r->read(buf, sizeof buf)) sha.update(buf, n);
+      d = sha.finish();
+    }
+    Blob b = Blob::claimed(mt, d, std::move(content), what + " " + kind + " " + path);
+    if (media_type) b.bytes();  // the config: read and checked now
+    return b;
   };
 
   const nlohmann::json& config_path = field(*entry, "Config");
   if (!config_path.is_string()) throw Error(what + " manifest.json: Config is not a string");
-  Blob config = file_blob(config_path.get<std::string>(), oci::media_type::kConfig, "config");
+  Blob config = file_blob(config_path.get<std::string>(), oci::media_type::kConfig, "config", "");
   oci::ImageConfig parsed = oci::parse_config(config.bytes(), what + " config " + config.digest());
 
   const nlohmann::json& layer_paths = field(*entry, "Layers");
@@ -110,12 +131,7 @@ Image read_docker_archive(const std::map<std::string, std::string>& files, const
   for (size_t i = 0; i < layer_paths.size(); ++i) {
     if (!layer_paths[i].is_string()) throw Error(what + " manifest.json: a layer is not a string");
     std::string path = layer_paths[i].get<std::string>();
-    Blob b = file_blob(path, nullptr, "layer");
-    if (digest_in_path(path).empty() && b.media_type() == oci::media_type::kLayerTar &&
-        b.digest() != parsed.diff_ids[i])
-      throw Error(what + ": layer " + path + " is corrupt (hashes to " + b.digest() +
-                  ", config says " + parsed.diff_ids[i] + ")");
-    layers.push_back(std::move(b));
+    layers.push_back(file_blob(path, nullptr, "layer", parsed.diff_ids[i]));
   }
 
   oci::Manifest m;

@@ -1,19 +1,21 @@
-// open_image_source(): load_image() then LayeredRootFs over its layer blobs.
-// The blobs are dropped once merged; only the inflated tars (mmap'd
-// temporary files) and the index remain.
+// open_image_source(): load_image(), then a LayeredRootFs whose layers stream
+// from where the image is stored into the layer store.
 #include "dslim/image_source.hpp"
 
-#include "dslim/layered_rootfs.hpp"
 #include "dslim/source.hpp"
 
 namespace dslim {
 
-ImageSource open_image_source(const Reference& ref) {
-  Image image = load_image(ref);
+ImageSource open_image_source(const Reference& ref, const SourceOptions& options) {
+  Image image = load_image(ref, options.platform.value_or(kDefaultPlatform));
   std::vector<rootfs::LayerInput> layers;
-  for (const auto& blob : image.layers) layers.push_back({blob.digest(), blob.bytes()});
+  for (size_t i = 0; i < image.layers.size(); ++i) {
+    const Blob& blob = image.layers[i];
+    layers.push_back({blob.digest(), image.config.diff_ids.at(i), [blob] { return blob.open(); }});
+  }
   ImageSource source;
-  source.fs = std::make_unique<rootfs::LayeredRootFs>(ref.str(), layers);
+  auto store = options.layers ? options.layers : rootfs::temporary_layer_store();
+  source.fs = std::make_unique<rootfs::LayeredRootFs>(ref.str(), std::move(layers), store);
   source.env = image.config.config.env;
   source.platform = image.config.platform;
   return source;

@@ -73,16 +73,39 @@ void check_oci_layout(std::string_view text, const std::string& what) {
   throw Error(what + ": oci-layout is not an OCI image layout version 1.x");
 }
 
-Image read_oci_layout(const ReadLayoutFile& read, const std::string& tag, const std::string& what) {
-  auto layout = read(kOciLayoutFile);
+Blob layout_blob(const LayoutFiles& files, const oci::Descriptor& d, const std::string& where,
+                 bool json) {
+  std::string path = blob_path(d.digest);
+  auto content = files.file(path);
+  if (!content) throw Error(where + ": blob " + d.digest + " is missing (" + path + ")");
+  if (content->size() != d.size)
+    throw Error(where + ": blob " + d.digest + " is corrupt (size " +
+                std::to_string(content->size()) + ", expected " + std::to_string(d.size) + ")");
+  Blob blob = Blob::claimed(d.media_type, d.digest, std::move(content), where);
+  if (json) {
+    if (d.size > kMaxJsonBlob)
+      throw Error(where + ": blob " + d.digest + " is " + std::to_string(d.size) +
+                  " bytes, more than the " + std::to_string(kMaxJsonBlob) + " allowed");
+    blob.bytes();  // read and checked now: it is parsed next
+  }
+  return blob;
+}
+
+Image read_oci_layout(const LayoutFiles& files, const std::string& tag, const std::string& digest,
+                      const oci::Platform& platform, const std::string& what) {
+  auto layout = files.read(kOciLayoutFile, what);
   if (!layout) throw Error(what + ": not an OCI image layout (no oci-layout file)");
   check_oci_layout(*layout, what);
-  auto index_text = read(kIndexFile);
+  auto index_text = files.read(kIndexFile, what);
   if (!index_text) throw Error(what + ": not an OCI image layout (no index.json)");
   oci::Index index = oci::parse_index(*index_text, what + " index.json");
 
   const oci::Descriptor* chosen = nullptr;
-  if (tag.empty()) {
+  if (!digest.empty()) {
+    for (const auto& m : index.manifests)
+      if (m.digest == digest) chosen = &m;
+    if (!chosen) throw Error(what + ": no image with digest " + digest);
+  } else if (tag.empty()) {
     if (index.manifests.size() != 1)
       throw Error(what + ": holds " + std::to_string(index.manifests.size()) +
                   " images; name one with :TAG");
@@ -94,31 +117,21 @@ Image read_oci_layout(const ReadLayoutFile& read, const std::string& tag, const 
     }
     if (!chosen) throw Error(what + ": no image tagged '" + tag + "'");
   }
-  auto blob = [&](const oci::Descriptor& d, const std::string& kind) {
-    std::string where = what + " " + kind;
-    std::string path = blob_path(d.digest);
-    auto bytes = read(path);
-    if (!bytes) throw Error(where + ": blob " + d.digest + " is missing (" + path + ")");
-    if (bytes->size() != d.size)
-      throw Error(where + ": blob " + d.digest + " is corrupt (size " +
-                  std::to_string(bytes->size()) + ", expected " + std::to_string(d.size) + ")");
-    return Blob::verified(d.media_type, d.digest, std::move(*bytes), where);
-  };
   // An index (multi-platform image) picks one of its manifests; indexes may
   // nest, but only a few levels deep in practice.
   oci::Descriptor picked = *chosen;
   for (int depth = 0; oci::is_index_type(picked.media_type); ++depth) {
     if (depth == 4) throw Error(what + ": image indexes nest too deep at " + picked.digest);
-    Blob index_blob = blob(picked, "index");
+    Blob index_blob = layout_blob(files, picked, what + " index", true);
     oci::Index nested =
         oci::parse_index(index_blob.bytes(), what + " index " + index_blob.digest());
-    picked = select_platform(nested, kDefaultPlatform, what + " index " + index_blob.digest());
+    picked = select_platform(nested, platform, what + " index " + index_blob.digest());
   }
-  Blob manifest = blob(picked, "manifest");
+  Blob manifest = layout_blob(files, picked, what + " manifest", true);
   oci::Manifest m = oci::parse_manifest(manifest.bytes(), what + " manifest " + manifest.digest());
-  Blob config = blob(m.config, "config");
+  Blob config = layout_blob(files, m.config, what + " config", true);
   std::vector<Blob> layers;
-  for (const auto& l : m.layers) layers.push_back(blob(l, "layer"));
+  for (const auto& l : m.layers) layers.push_back(layout_blob(files, l, what + " layer", false));
   return image_from_blobs(std::move(manifest), std::move(config), std::move(layers), what);
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dslim/image.hpp"
+#include "layout_files.hpp"
 
 namespace dslim {
 
@@ -24,9 +25,6 @@ std::vector<const Blob*> unique_blobs(const Image& image);
 // or appends one.
 void set_tag(oci::Index& index, const Image& image, const std::string& tag);
 
-// The platform an index is read for until `--platform` exists.
-inline const oci::Platform kDefaultPlatform{"linux", "amd64", ""};
-
 // The manifest of `index` for `want` (a variant only when `want` names one),
 // never an unknown/unknown attestation entry; a lone entry without a
 // platform is taken as is. Throws dslim::Error naming `what` otherwise.
@@ -36,10 +34,15 @@ const oci::Descriptor& select_platform(const oci::Index& index, const oci::Platf
 // Throws unless `text` is an oci-layout file of version 1.x.
 void check_oci_layout(std::string_view text, const std::string& what);
 
-// Reading a layout whose files come from `read` (relative paths; nullopt when
-// absent). Picks the manifest tagged `tag`, or the only one when `tag` is
-// empty, and verifies every blob's digest.
-using ReadLayoutFile = std::function<std::optional<std::string>(const std::string& path)>;
-Image read_oci_layout(const ReadLayoutFile& read, const std::string& tag, const std::string& what);
+// A blob of the layout, described by `d`: `json` ones (index, manifest,
+// config) are read and verified now, layers are checked as they stream.
+Blob layout_blob(const LayoutFiles& files, const oci::Descriptor& d, const std::string& where,
+                 bool json);
+
+// Reading a layout from `files`. Picks the manifest tagged `tag`, or with
+// `digest`, or the only one when both are empty; from an index, the image for
+// `platform`.
+Image read_oci_layout(const LayoutFiles& files, const std::string& tag, const std::string& digest,
+                      const oci::Platform& platform, const std::string& what);
 
 }  // namespace dslim

@@ -1,0 +1,318 @@
+#include "layer_file.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <isa-l/crc.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "dslim/digest.hpp"
+
+namespace dslim::rootfs {
+namespace {
+
+constexpr char kMagic[8] = {'d', 's', 'l', 'i', 'm', 'L', 'Y', 'R'};
+constexpr uint32_t kVersion = 1;
+constexpr uint64_t kHeaderSize = 128;
+constexpr size_t kDigestAt = 32;
+constexpr size_t kChunk = 1 << 20;
+constexpr std::string_view kWhiteout = ".wh.";
+constexpr std::string_view kOpaque = ".wh..wh..opq";
+
+struct ReadDeleter {
+  void operator()(struct archive* a) const { archive_read_free(a); }
+};
+
+void write_at(int fd, const void* data, size_t n, uint64_t at, const std::string& where) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(at));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) throw Error(where + ": cannot write the layer file: " + std::strerror(errno));
+    p += w;
+    n -= static_cast<size_t>(w);
+    at += static_cast<uint64_t>(w);
+  }
+}
+
+bool read_at(int fd, void* data, size_t n, uint64_t at) {
+  char* p = static_cast<char*>(data);
+  while (n > 0) {
+    ssize_t r = ::pread(fd, p, n, static_cast<off_t>(at));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<size_t>(r);
+    at += static_cast<uint64_t>(r);
+  }
+  return true;
+}
+
+// Pulls the tar from the decompressor for libarchive, and on the way writes
+// every byte to the layer file and hashes it (the diff_id).
+struct Tee {
+  Tee(ByteReader& in, int fd, uint64_t max, const std::string& where)
+      : in(in), fd(fd), max(max), where(where) {}
+  ByteReader& in;
+  int fd;
+  uint64_t max;
+  const std::string& where;
+  std::vector<char> buf = std::vector<char>(kChunk);
+  Sha256 sha;
+  uint64_t size = 0;
+  std::exception_ptr error;
+
+  size_t pull() {
+    size_t n = in.read(buf.data(), buf.size());
+    if (n > max - size)
+      throw Error(where + ": inflates to more than " + std::to_string(max) +
+                  " bytes, the bound for one layer");
+    sha.update(buf.data(), n);
+    write_at(fd, buf.data(), n, kHeaderSize + size, where);
+    size += n;
+    return n;
+  }
+  static la_ssize_t callback(struct archive* a, void* self, const void** out) {
+    auto* t = static_cast<Tee*>(self);
+    try {
+      size_t n = t->pull();
+      *out = t->buf.data();
+      return static_cast<la_ssize_t>(n);
+    } catch (...) {
+      t->error = std::current_exception();
+      archive_set_error(a, EIO, "read failed");
+      return -1;
+    }
+  }
+};
+
+std::string base_of(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
+
+std::string child_of(const std::string& dir, const std::string& name) {
+  return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+// "./usr//bin/" -> "/usr/bin". Any ".." is refused rather than clamped: a
+// layer holding one was made to attack whoever unpacks it.
+std::string entry_path(const std::string& raw, const std::string& where) {
+  if (raw.empty()) throw Error(where + ": an entry has an empty name");
+  std::string out;
+  size_t at = 0;
+  while (at <= raw.size()) {
+    size_t slash = raw.find('/', at);
+    if (slash == std::string::npos) slash = raw.size();
+    std::string_view part(raw.data() + at, slash - at);
+    if (part == "..") throw Error(where + ": entry " + raw + " escapes the root");
+    if (!part.empty() && part != ".") out.append("/").append(part);
+    at = slash + 1;
+  }
+  return out.empty() ? "/" : out;
+}
+
+class MappedView : public FileView {
+ public:
+  MappedView(void* base, size_t len, size_t skip) : base_(base), len_(len), skip_(skip) {}
+  ~MappedView() override {
+    if (base_) ::munmap(base_, len_);
+  }
+  std::span<const std::byte> bytes() const override {
+    if (!base_) return {};
+    return {static_cast<const std::byte*>(base_) + skip_, len_ - skip_};
+  }
+
+ private:
+  void* base_;
+  size_t len_;
+  size_t skip_;
+};
+
+}  // namespace
+
+LayerFile::LayerFile(int fd, std::string what) : fd_(fd), what_(std::move(what)) {}
+
+LayerFile::~LayerFile() {
+  ::close(fd_);
+}
+
+std::unique_ptr<FileView> LayerFile::view(const LayerEntry& e) const {
+  if (e.stat.size == 0) return std::make_unique<MappedView>(nullptr, 0, 0);
+  static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  uint64_t at = kHeaderSize + e.offset;
+  uint64_t start = at & ~(page - 1);
+  size_t len = static_cast<size_t>(at - start + e.stat.size);
+  void* base = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE, fd_, static_cast<off_t>(start));
+  if (base == MAP_FAILED)
+    throw Error(what_ + ": cannot map " + e.path + ": " + std::strerror(errno));
+  auto view = std::make_unique<MappedView>(base, len, static_cast<size_t>(at - start));
+  struct stat st {};
+  // A file cut short under the mapping would fault on read: check first.
+  if (::fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) < at + e.stat.size)
+    throw CorruptLayerFile(what_ + ": " + e.path + " lies past the end of the layer file");
+  auto bytes = view->bytes();
+  uint32_t crc =
+      crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  if (crc != e.crc) throw CorruptLayerFile(what_ + ": the bytes of " + e.path + " are damaged");
+  return view;
+}
+
+LayerIndex write_layer_file(int fd, ByteReader& tar, const std::string& diff_id,
+                            const LayeredLimits& limits, std::atomic<uint64_t>& entries,
+                            const std::string& where) {
+  Tee tee(tar, fd, limits.max_layer_inflated, where);
+  std::unique_ptr<struct archive, ReadDeleter> a(archive_read_new());
+  archive_read_support_format_tar(a.get());
+  archive_read_support_format_empty(a.get());  // a layer may be an empty file
+  std::string last;
+  auto fail = [&]() {
+    if (tee.error) std::rethrow_exception(tee.error);
+    const char* msg = archive_error_string(a.get());
+    throw Error(where + ": corrupt tar" + (last.empty() ? "" : " after " + last) + ": " +
+                (msg ? msg : "unknown error"));
+  };
+  if (archive_read_open(a.get(), &tee, nullptr, Tee::callback, nullptr) != ARCHIVE_OK) fail();
+
+  LayerIndex index;
+  archive_entry* ae = nullptr;
+  for (;;) {
+    int rc = archive_read_next_header(a.get(), &ae);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc < ARCHIVE_WARN) fail();
+    if (++entries > limits.max_entries)
+      throw Error(where + ": the image holds more than " + std::to_string(limits.max_entries) +
+                  " entries, the bound for one image");
+    LayerEntry e;
+    std::string raw = archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "";
+    last = raw;
+    e.path = entry_path(raw, where);
+    std::string name = e.path == "/" ? "" : base_of(e.path);
+    if (name.starts_with(kWhiteout)) {
+      std::string dir = parent_dir(e.path);
+      if (name == kOpaque) {
+        e.kind = LayerEntry::Opaque;
+        e.path = dir;
+      } else if (name.starts_with(".wh..wh.")) {
+        continue;  // aufs bookkeeping (.wh..wh.plnk and the like), not a whiteout
+      } else {
+        std::string target = name.substr(kWhiteout.size());
+        if (target.empty() || target == ".")
+          throw Error(where + ": entry " + raw + " whites out " +
+                      (dir == "/" ? std::string("the root /") : "its own directory " + dir));
+        if (target == "..") throw Error(where + ": entry " + raw + " escapes the root");
+        e.kind = LayerEntry::Whiteout;
+        e.path = child_of(dir, target);
+      }
+      index.entries.push_back(std::move(e));
+      continue;
+    }
+    Stat& st = e.stat;
+    st.mode = archive_entry_perm(ae) & 07777;
+    st.uid = static_cast<uint32_t>(archive_entry_uid(ae));
+    st.gid = static_cast<uint32_t>(archive_entry_gid(ae));
+    if (const char* hl = archive_entry_hardlink(ae)) {
+      e.hardlink = true;
+      e.link = entry_path(hl, where);
+    } else {
+      switch (archive_entry_filetype(ae)) {
+        case AE_IFREG: {
+          if (archive_entry_sparse_count(ae) > 0)
+            throw Error(where + ": entry " + raw + " is a sparse file, which is not supported");
+          st.type = FileType::Regular;
+          st.size = static_cast<uint64_t>(archive_entry_size(ae));
+          // The reader has consumed exactly the headers: its position is
+          // where the entry's bytes start in the tar.
+          e.offset = static_cast<uint64_t>(archive_filter_bytes(a.get(), 0));
+          const void* buf = nullptr;
+          size_t len = 0;
+          la_int64_t off = 0;
+          uint64_t got = 0;
+          for (;;) {
+            int drc = archive_read_data_block(a.get(), &buf, &len, &off);
+            if (drc == ARCHIVE_EOF) break;
+            if (drc < ARCHIVE_WARN) fail();
+            if (static_cast<uint64_t>(off) != got)
+              throw Error(where + ": entry " + raw + " has holes, which is not supported");
+            e.crc = crc32_gzip_refl(e.crc, static_cast<const unsigned char*>(buf), len);
+            got += len;
+          }
+          if (got != st.size) throw Error(where + ": truncated tar at " + raw);
+          break;
+        }
+        case AE_IFDIR:
+          st.type = FileType::Directory;
+          break;
+        case AE_IFLNK:
+          st.type = FileType::Symlink;
+          e.link = archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "";
+          st.size = e.link.size();
+          break;
+        default:
+          st.type = FileType::Other;  // devices, FIFOs, sockets
+      }
+    }
+    index.entries.push_back(std::move(e));
+  }
+  // Bytes after the end-of-archive blocks still belong to the diff_id.
+  while (tee.pull() > 0) {
+  }
+  index.tar_size = tee.size;
+  index.diff_id = tee.sha.finish();
+  if (!diff_id.empty() && index.diff_id != diff_id)
+    throw Error(where + ": its tar hashes to " + index.diff_id + " but the image config says " +
+                diff_id);
+
+  std::string body = serialize(index);
+  char header[kHeaderSize] = {};
+  std::memcpy(header, kMagic, sizeof kMagic);
+  uint64_t index_size = body.size();
+  std::memcpy(header + 8, &kVersion, 4);
+  std::memcpy(header + 16, &index.tar_size, 8);
+  std::memcpy(header + 24, &index_size, 8);
+  std::string digest = sha256_digest(body);
+  std::memcpy(header + kDigestAt, digest.data(), digest.size());
+  write_at(fd, body.data(), body.size(), kHeaderSize + index.tar_size, where);
+  write_at(fd, header, sizeof header, 0, where);
+  return index;
+}
+
+LayerIndex read_layer_file(int fd, const std::string& what) {
+  auto corrupt = [&](const std::string& why) -> CorruptLayerFile {
+    return CorruptLayerFile(what + ": " + why);
+  };
+  char header[kHeaderSize];
+  if (!read_at(fd, header, sizeof header, 0)) throw corrupt("shorter than its header");
+  if (std::memcmp(header, kMagic, sizeof kMagic) != 0) throw corrupt("not a dslim layer file");
+  uint32_t version;
+  uint64_t tar_size, index_size;
+  std::memcpy(&version, header + 8, 4);
+  std::memcpy(&tar_size, header + 16, 8);
+  std::memcpy(&index_size, header + 24, 8);
+  if (version != kVersion) throw corrupt("layer file version " + std::to_string(version));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw corrupt(std::strerror(errno));
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (tar_size > size || index_size > size || kHeaderSize + tar_size + index_size != size)
+    throw corrupt("its size does not match its header");
+  std::string body(index_size, '\0');
+  if (!read_at(fd, body.data(), body.size(), kHeaderSize + tar_size))
+    throw corrupt("cannot read its index");
+  std::string digest(header + kDigestAt, strnlen(header + kDigestAt, kHeaderSize - kDigestAt));
+  if (sha256_digest(body) != digest) throw corrupt("its index is damaged");
+  try {
+    LayerIndex index = parse_layer_index(body, what);
+    if (index.tar_size != tar_size) throw corrupt("its index does not match its header");
+    return index;
+  } catch (const CorruptLayerFile&) {
+    throw;
+  } catch (const Error& e) {
+    throw corrupt(e.what());
+  }
+}
+
+}  // namespace dslim::rootfs

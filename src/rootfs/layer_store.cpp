@@ -1,0 +1,190 @@
+// The two LayerStores: unlinked temporary files, and a cache directory whose
+// entries are published with linkat(2) from an O_TMPFILE, so a crash never
+// leaves a partial entry (or a stray temporary) behind.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include "decompress.hpp"
+#include "dslim/digest.hpp"
+#include "dslim/layered_rootfs.hpp"
+#include "layer_file.hpp"
+
+namespace dslim::rootfs {
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+// An anonymous file in `dir`; `named` is set when the file system has no
+// O_TMPFILE and a named temporary had to be made instead.
+int anonymous_file(const std::string& dir, std::string* named, const std::string& where) {
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::string tmpl = dir + "/.tmp-XXXXXX";
+    fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+    if (fd >= 0) {
+      if (named)
+        *named = tmpl;
+      else
+        ::unlink(tmpl.c_str());
+    }
+  }
+  if (fd < 0)
+    throw Error(where + ": cannot create a temporary file in " + dir + ": " + std::strerror(errno));
+  return fd;
+}
+
+std::string temp_dir() {
+  const char* env = std::getenv("TMPDIR");
+  return env && *env ? env : "/tmp";
+}
+
+// Inflates and indexes the layer into `fd`.
+std::shared_ptr<const LayerIndex> build(int fd, const LayerInput& in, const LayeredLimits& limits,
+                                        std::atomic<uint64_t>& entries, const std::string& where) {
+  auto tar = decompressing_reader(in.open(), where);
+  return std::make_shared<const LayerIndex>(
+      write_layer_file(fd, *tar, in.diff_id, limits, entries, where));
+}
+
+IndexedLayer build_temporary(const LayerInput& in, const LayeredLimits& limits,
+                             std::atomic<uint64_t>& entries, const std::string& where) {
+  Fd fd(anonymous_file(temp_dir(), nullptr, where));
+  IndexedLayer out;
+  out.index = build(fd.get(), in, limits, entries, where);
+  out.file = std::make_shared<const LayerFile>(fd.release(), where);
+  return out;
+}
+
+class TemporaryStore : public LayerStore {
+ public:
+  IndexedLayer get(const LayerInput& in, const LayeredLimits& limits,
+                   std::atomic<uint64_t>& entries, const std::string& where) override {
+    return build_temporary(in, limits, entries, where);
+  }
+  IndexedLayer rebuild(const LayerInput& in, const LayeredLimits& limits,
+                       const std::string& where) override {
+    std::atomic<uint64_t> entries = 0;
+    return build_temporary(in, limits, entries, where);
+  }
+};
+
+class DirectoryStore : public LayerStore {
+ public:
+  explicit DirectoryStore(std::string dir) : dir_(std::move(dir)) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+    if (ec) throw Error("cannot create the layer cache " + dir_ + ": " + ec.message());
+  }
+
+  IndexedLayer get(const LayerInput& in, const LayeredLimits& limits,
+                   std::atomic<uint64_t>& entries, const std::string& where) override {
+    if (in.diff_id.empty()) return build_temporary(in, limits, entries, where);
+    std::string path = entry_path(in.diff_id, where);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      Fd hold(fd);
+      try {
+        IndexedLayer out;
+        out.index = std::make_shared<const LayerIndex>(read_layer_file(fd, path));
+        if (out.index->diff_id != in.diff_id)
+          throw CorruptLayerFile(path + ": holds layer " + out.index->diff_id);
+        entries += out.index->entries.size();
+        if (entries > limits.max_entries)
+          throw Error(where + ": the image holds more than " + std::to_string(limits.max_entries) +
+                      " entries, the bound for one image");
+        out.file = std::make_shared<const LayerFile>(hold.release(), path);
+        out.reused = true;
+        out.location = path;
+        return out;
+      } catch (const CorruptLayerFile&) {
+        ::unlink(path.c_str());  // damaged: not trusted, built again below
+        IndexedLayer out = publish(in, limits, entries, where, path);
+        out.repaired = true;
+        return out;
+      }
+    }
+    return publish(in, limits, entries, where, path);
+  }
+
+  IndexedLayer rebuild(const LayerInput& in, const LayeredLimits& limits,
+                       const std::string& where) override {
+    std::atomic<uint64_t> entries = 0;
+    if (in.diff_id.empty()) return build_temporary(in, limits, entries, where);
+    std::string path = entry_path(in.diff_id, where);
+    ::unlink(path.c_str());
+    IndexedLayer out = publish(in, limits, entries, where, path);
+    out.repaired = true;
+    return out;
+  }
+
+ private:
+  std::string entry_path(const std::string& diff_id, const std::string& where) const {
+    return dir_ + "/sha256/" + digest_hex(diff_id, where + " diff_id");
+  }
+
+  IndexedLayer publish(const LayerInput& in, const LayeredLimits& limits,
+                       std::atomic<uint64_t>& entries, const std::string& where,
+                       const std::string& path) {
+    std::string sub = dir_ + "/sha256";
+    std::error_code ec;
+    std::filesystem::create_directories(sub, ec);
+    if (ec) throw Error("cannot create the layer cache " + sub + ": " + ec.message());
+    std::string named;
+    Fd fd(anonymous_file(sub, &named, where));
+    IndexedLayer out;
+    try {
+      out.index = build(fd.get(), in, limits, entries, where);
+    } catch (...) {
+      if (!named.empty()) ::unlink(named.c_str());
+      throw;
+    }
+    // Another run may have published the same layer meanwhile: its entry
+    // is as good as ours, and ours stays readable through `fd` either way.
+    if (named.empty()) {
+      std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
+      if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0 ||
+          errno == EEXIST)
+        out.location = path;
+    } else if (::rename(named.c_str(), path.c_str()) == 0) {
+      out.location = path;
+    } else {
+      ::unlink(named.c_str());
+    }
+    out.file = std::make_shared<const LayerFile>(fd.release(), path);
+    return out;
+  }
+
+  std::string dir_;
+};
+
+}  // namespace
+
+std::shared_ptr<LayerStore> temporary_layer_store() {
+  return std::make_shared<TemporaryStore>();
+}
+
+std::shared_ptr<LayerStore> directory_layer_store(const std::string& dir) {
+  return std::make_shared<DirectoryStore>(dir);
+}
+
+}  // namespace dslim::rootfs
