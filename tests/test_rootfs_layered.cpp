@@ -6,11 +6,17 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
+
+#include "dslim/digest.hpp"
 #include "dslim/error.hpp"
 #include "dslim/layered_rootfs.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace dslim;
 using namespace dslim::rootfs;
+using dslim::test::TempDir;
 
 namespace {
 
@@ -284,4 +290,110 @@ TEST_CASE("layered: file views outlive the root that made them") {
   }
   auto bytes = view->bytes();
   CHECK(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()) == "kept");
+}
+
+namespace {
+
+// Merges one layer through a directory store, recording how it was obtained.
+std::unique_ptr<LayeredRootFs> cached(const std::string& dir, const std::string& blob,
+                                      const std::string& diff_id,
+                                      std::vector<LayerReport>& reports) {
+  auto store = directory_layer_store(dir);
+  return std::make_unique<LayeredRootFs>(
+      "oci:test", std::vector<LayerInput>{input("sha256:l1", blob, diff_id)}, store,
+      LayeredLimits{}, [&reports](const LayerReport& r) { reports.push_back(r); });
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void spit(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+}  // namespace
+
+TEST_CASE("layered: a directory store keeps layers by diff_id for the next run") {
+  TempDir t;
+  std::string tar = make_tar({{"etc/motd", 'f', "hello"}, {"bin/sh", 'l', "busybox"}});
+  std::string diff_id = sha256_digest(tar);
+  std::string entry = t.str() + "/sha256/" + diff_id.substr(7);
+  std::vector<LayerReport> reports;
+  {
+    auto fs = cached(t.str(), gzip(tar), diff_id, reports);
+    CHECK(contents(*fs, "/etc/motd") == "hello");
+  }
+  REQUIRE(reports.size() == 1);
+  CHECK_FALSE(reports[0].reused);
+  CHECK(reports[0].location == entry);
+  CHECK(std::filesystem::exists(entry));
+
+  // The blob is not read again: a reader that fails proves it.
+  reports.clear();
+  auto store = directory_layer_store(t.str());
+  LayerInput never{"sha256:l1", diff_id,
+                   []() -> std::unique_ptr<ByteReader> { throw Error("the blob was read"); }};
+  LayeredRootFs warm("oci:test", {never}, store, {},
+                     [&](const LayerReport& r) { reports.push_back(r); });
+  CHECK(contents(warm, "/etc/motd") == "hello");
+  CHECK(warm.readlink("/bin/sh") == "busybox");
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].reused);
+  CHECK_FALSE(reports[0].repaired);
+}
+
+TEST_CASE("layered: a tar that does not hash to its diff_id is refused, and not cached") {
+  TempDir t;
+  std::string tar = make_tar({{"a", 'f', "x"}});
+  std::string wrong = sha256_digest("something else");
+  std::vector<LayerReport> reports;
+  CHECK_THROWS_WITH(cached(t.str(), tar, wrong, reports),
+                    "oci:test: layer sha256:l1: its tar hashes to " + sha256_digest(tar) +
+                        " but the image config says " + wrong);
+  CHECK_FALSE(std::filesystem::exists(t.str() + "/sha256/" + wrong.substr(7)));
+}
+
+TEST_CASE("layered: damaged cache entries are rebuilt, never trusted") {
+  TempDir t;
+  std::string tar = make_tar({{"lib/libx.so", 'f', std::string(5000, 'x')}});
+  std::string diff_id = sha256_digest(tar);
+  std::string entry = t.str() + "/sha256/" + diff_id.substr(7);
+  std::vector<LayerReport> reports;
+  cached(t.str(), tar, diff_id, reports);
+  const std::string good = slurp(entry);
+
+  SECTION("a damaged header or index is caught when the entry is opened") {
+    for (size_t at : {size_t{0}, size_t{20}, good.size() - 3}) {
+      std::string bad = good;
+      bad[at] ^= 0x40;
+      spit(entry, bad);
+      reports.clear();
+      auto fs = cached(t.str(), tar, diff_id, reports);
+      REQUIRE(reports.size() == 1);
+      CHECK(reports[0].repaired);
+      CHECK(contents(*fs, "/lib/libx.so") == std::string(5000, 'x'));
+      CHECK(slurp(entry) == good);
+    }
+    spit(entry, good.substr(0, 100));
+    reports.clear();
+    cached(t.str(), tar, diff_id, reports);
+    CHECK(reports.at(0).repaired);
+  }
+  SECTION("a damaged file under an intact index is caught when it is read") {
+    std::string bad = good;
+    bad[good.find("xxxx") + 10] = 'y';
+    spit(entry, bad);
+    reports.clear();
+    auto fs = cached(t.str(), tar, diff_id, reports);
+    REQUIRE(reports.size() == 1);
+    CHECK(reports[0].reused);  // nothing looks wrong until the bytes are read
+    CHECK(contents(*fs, "/lib/libx.so") == std::string(5000, 'x'));
+    REQUIRE(reports.size() == 2);
+    CHECK(reports[1].repaired);
+    CHECK(slurp(entry) == good);
+  }
 }

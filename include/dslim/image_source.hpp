@@ -18,6 +18,7 @@ struct SourceOptions {
   // Where indexed layers are kept between runs (a cache directory), or
   // nullptr for temporary files.
   std::shared_ptr<rootfs::LayerStore> layers;
+  rootfs::LayerObserver observer;  // told how each layer was obtained
 };
 
 struct ImageSource {

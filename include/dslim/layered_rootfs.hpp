@@ -72,6 +72,17 @@ std::shared_ptr<LayerStore> temporary_layer_store();
 // Layers without a diff_id are not kept. Throws when DIR cannot be created.
 std::shared_ptr<LayerStore> directory_layer_store(const std::string& dir);
 
+// How a layer was obtained (for -v and tests).
+struct LayerReport {
+  std::string digest;
+  std::string diff_id;
+  bool reused = false;    // from the store
+  bool repaired = false;  // the store's entry was damaged and has been rebuilt
+  std::string location;   // the cache entry, or "" for a temporary file
+};
+// Called as each layer is obtained or rebuilt, maybe from several threads.
+using LayerObserver = std::function<void(const LayerReport&)>;
+
 class LayeredRootFs : public RootFs {
  public:
   // Applies `layers` bottom first (fetched from `store`, several at once):
@@ -82,7 +93,7 @@ class LayeredRootFs : public RootFs {
   // "/", a corrupt or truncated stream, a bound hit).
   LayeredRootFs(std::string what, std::vector<LayerInput> layers,
                 std::shared_ptr<LayerStore> store = temporary_layer_store(),
-                const LayeredLimits& limits = {});
+                const LayeredLimits& limits = {}, LayerObserver observer = nullptr);
   ~LayeredRootFs() override;
   LayeredRootFs(const LayeredRootFs&) = delete;
   LayeredRootFs& operator=(const LayeredRootFs&) = delete;
@@ -94,16 +105,6 @@ class LayeredRootFs : public RootFs {
   // A file whose bytes turn out damaged in the store is rebuilt from its
   // blob once, then read again.
   std::unique_ptr<FileView> open(const std::string& path) const override;
-
-  // How each layer was obtained, bottom first (for -v and tests).
-  struct LayerReport {
-    std::string digest;
-    std::string diff_id;
-    bool reused = false;
-    bool repaired = false;
-    std::string location;
-  };
-  std::vector<LayerReport> reports() const;
 
  private:
   struct Node {
@@ -118,12 +119,14 @@ class LayeredRootFs : public RootFs {
     IndexedLayer indexed;
   };
   struct Builder;
+  void report(const Layer& layer) const;
   const Node* find(const std::string& path) const;
   const Node& need(const std::string& path) const;
 
   std::string what_;
   std::shared_ptr<LayerStore> store_;
   LayeredLimits limits_;
+  LayerObserver observer_;
   mutable std::mutex repair_;  // guards layers_[*].indexed.file during a rebuild
   mutable std::vector<Layer> layers_;
   std::unordered_map<std::string, Node> nodes_;  // by physical path

@@ -104,6 +104,11 @@ ImageConfig parse_config(std::string_view json, const std::string& what);
 Manifest parse_manifest(std::string_view json, const std::string& what);
 Index parse_index(std::string_view json, const std::string& what);
 
+// "linux/amd64", "linux/arm/v7"; a bare "arm64" means linux/arm64. Throws
+// dslim::Error (Usage) naming `text` when it is malformed.
+Platform parse_platform(std::string_view text);
+std::string to_string(const Platform& platform);
+
 // True for the OCI and Docker single-image manifest types / index types.
 bool is_manifest_type(std::string_view media_type);
 bool is_index_type(std::string_view media_type);

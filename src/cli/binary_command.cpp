@@ -32,7 +32,7 @@ constexpr const char* kDefaultPath = "PATH=/usr/local/bin:/usr/bin:/bin";
 struct BinaryOptions {
   std::vector<std::string> apps;
   std::vector<std::string> picks;
-  std::string from = "dir:/";
+  SourceFlags source;
   std::string output;
   std::string dest;
   std::string entrypoint;
@@ -234,7 +234,7 @@ int run_binary(const BinaryOptions& opt) {
   layer_options.compression = parse_compression(opt.compression);
   layer_options.epoch = source_date_epoch();
 
-  Source source = open_source(opt.from);
+  Source source = open_source(opt.source, opt.apps);
   rootfs::OverlayRootFs overlay(*source.fs);
   Plan plan = plan_contents(opt, source, overlay);
   oci::ContainerConfig config = container_config(opt, plan);
@@ -324,7 +324,7 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "dir:DIR (the root filesystem, for debugging). The same inputs give the same\n"
       "digest; timestamps come from SOURCE_DATE_EPOCH (default 0).\n"
       "Exit codes: 0 done, 1 usage, 2 bad input or missing library, 3 over --max-size.");
-  add_program_options(cmd, opt->apps, opt->picks, opt->from,
+  add_program_options(cmd, opt->apps, opt->picks, opt->source,
                       "Program(s) on this machine to put in the image");
   cmd->add_option("-o,--output", opt->output, "Where to write the image (see Outputs)")
       ->type_name("DEST");

@@ -13,9 +13,12 @@ void add_deps_command(CLI::App& app, const GlobalOptions& global, int& exit_code
 void add_binary_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_inspect_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
-// APP..., --pick and --from: how every resolving command names its programs.
+struct SourceFlags;
+
+// APP..., --pick and the source options: how every resolving command names
+// its programs.
 void add_program_options(CLI::App* cmd, std::vector<std::string>& apps,
-                         std::vector<std::string>& picks, std::string& from,
+                         std::vector<std::string>& picks, SourceFlags& source,
                          const std::string& app_help);
 
 // -v / -q on stderr through spdlog; library code never logs.

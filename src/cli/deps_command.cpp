@@ -15,7 +15,7 @@ namespace {
 struct DepsOptions {
   std::vector<std::string> apps;
   std::vector<std::string> picks;
-  std::string from = "dir:/";
+  SourceFlags source;
   std::string format = "tree";
   std::vector<std::string> env;
 };
@@ -24,7 +24,7 @@ int run_deps(const DepsOptions& opt) {
   if (opt.apps.empty() && opt.picks.empty()) {
     throw Error("deps: name at least one APP or --pick PATH", ErrorKind::Usage);
   }
-  Source source = open_source(opt.from);
+  Source source = open_source(opt.source, opt.apps);
   std::vector<std::string> env = source.env;
   env.insert(env.end(), opt.env.begin(), opt.env.end());
   resolve::Options options;
@@ -64,7 +64,7 @@ void add_deps_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "list (every in-root path the image needs, symlinks included, one a line),\n"
       "json (the whole graph). Exits 2 if a library cannot be found, after naming\n"
       "who needs it and every directory searched.");
-  add_program_options(cmd, opt->apps, opt->picks, opt->from,
+  add_program_options(cmd, opt->apps, opt->picks, opt->source,
                       "Program(s) on this machine to resolve");
   cmd->add_option("--format", opt->format, "tree, list or json")
       ->check(CLI::IsMember({"tree", "list", "json"}));

@@ -17,6 +17,7 @@ struct InspectOptions {
   std::string format = "text";
   std::string max_size;
   size_t limit = 0;
+  std::string platform;
 };
 
 std::string join(const std::vector<std::string>& words) {
@@ -28,15 +29,16 @@ std::string join(const std::vector<std::string>& words) {
 int run_inspect(const InspectOptions& opt) {
   uint64_t max_size = opt.max_size.empty() ? 0 : parse_size(opt.max_size);
   Reference ref = parse_reference(opt.image);
-  ImageSummary summary = summarize(load_image(ref));
+  oci::Platform platform =
+      opt.platform.empty() ? kDefaultPlatform : oci::parse_platform(opt.platform);
+  ImageSummary summary = summarize(load_image(ref, platform));
   if (opt.format == "json") {
     std::cout << summary_json(summary).dump(2) << "\n";
   } else {
     const auto& c = summary.config;
     std::cout << "image:      " << ref.str() << "\n"
               << "digest:     " << summary.manifest_digest << "\n"
-              << "platform:   " << c.platform.os << "/" << c.platform.architecture
-              << (c.platform.variant.empty() ? "" : "/" + c.platform.variant) << "\n"
+              << "platform:   " << oci::to_string(c.platform) << "\n"
               << "entrypoint: " << join(c.config.entrypoint) << "\n";
     if (!c.config.cmd.empty()) std::cout << "cmd:        " << join(c.config.cmd) << "\n";
     if (!c.config.user.empty()) std::cout << "user:       " << c.config.user << "\n";
@@ -69,6 +71,9 @@ void add_inspect_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
   cmd->add_option("--max-size", opt->max_size, "Exit 3 if the image is larger, e.g. 10MB")
       ->type_name("SIZE");
   cmd->add_option("--limit", opt->limit, "Show at most N files (0 = all)")->type_name("N");
+  cmd->add_option("--platform", opt->platform,
+                  "Image to read from a multi-platform index (default linux/amd64)")
+      ->type_name("OS/ARCH[/VARIANT]");
   cmd->callback([opt, &exit_code] { exit_code = run_inspect(*opt); });
 }
 

@@ -1,15 +1,83 @@
 #include "cli/source.hpp"
 
-#include <filesystem>
+#include <spdlog/spdlog.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+
+#include "dslim/elf.hpp"
 #include "dslim/error.hpp"
 #include "dslim/image_source.hpp"
+#include "dslim/source.hpp"
 
 namespace dslim::cli {
 
 namespace fs = std::filesystem;
 
-Source open_source(const std::string& ref) {
+void add_source_options(CLI::App* cmd, SourceFlags& flags, bool with_from) {
+  if (with_from)
+    cmd->add_option("--from", flags.from,
+                    "Where libraries come from: dir:ROOT (default dir:/), oci:DIR[:TAG|@DIGEST], "
+                    "oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG]")
+        ->type_name("SRC");
+  cmd->add_option("--platform", flags.platform,
+                  "Image to read from a multi-platform source, e.g. linux/arm64 "
+                  "(default: the APP's own, else linux/amd64)")
+      ->type_name("OS/ARCH[/VARIANT]");
+  cmd->add_option("--cache-dir", flags.cache_dir,
+                  "Where indexed layers are kept between runs (default "
+                  "$XDG_CACHE_HOME/dslim, else ~/.cache/dslim)")
+      ->type_name("DIR");
+  cmd->add_flag("--no-cache", flags.no_cache,
+                "Neither read nor fill the cache; layers go to temporary files");
+}
+
+std::shared_ptr<rootfs::LayerStore> layer_store(const SourceFlags& flags) {
+  if (flags.no_cache) return rootfs::temporary_layer_store();
+  std::string dir = flags.cache_dir;
+  if (dir.empty()) {
+    const char* xdg = std::getenv("XDG_CACHE_HOME");
+    const char* home = std::getenv("HOME");
+    if (xdg && *xdg == '/')
+      dir = std::string(xdg) + "/dslim";
+    else if (home && *home)
+      dir = std::string(home) + "/.cache/dslim";
+  }
+  if (dir.empty()) {
+    spdlog::debug("no cache directory (HOME is not set): layers go to temporary files");
+    return rootfs::temporary_layer_store();
+  }
+  return rootfs::directory_layer_store(dir + "/layers");
+}
+
+oci::Platform wanted_platform(const SourceFlags& flags, const std::vector<std::string>& apps) {
+  if (!flags.platform.empty()) return oci::parse_platform(flags.platform);
+  if (!apps.empty()) {
+    try {
+      auto p = elf::platform_of(elf::read_elf_file(apps.front(), elf::Depth::Headers));
+      if (!p.architecture.empty()) return {p.os, p.architecture, p.variant};
+    } catch (const Error&) {
+      // A script or a bad APP: reading it for real reports the problem.
+    }
+  }
+  return kDefaultPlatform;
+}
+
+void log_layer(const rootfs::LayerReport& l) {
+  static std::mutex mutex;  // layers are fetched on several threads
+  std::lock_guard lock(mutex);
+  if (l.repaired)
+    spdlog::warn("layer {}: the cache entry was damaged; rebuilt it as {}", l.digest, l.location);
+  else if (l.reused)
+    spdlog::debug("layer {}: cache hit {}", l.digest, l.location);
+  else
+    spdlog::debug("layer {}: indexed{}", l.digest,
+                  l.location.empty() ? " (not cached)" : " into the cache " + l.location);
+}
+
+Source open_source(const SourceFlags& flags, const std::vector<std::string>& apps) {
+  const std::string& ref = flags.from;
   Source source;
   source.ref = ref;
   if (ref.starts_with("dir:")) {
@@ -21,8 +89,13 @@ Source open_source(const std::string& ref) {
     source.fs = std::move(root);
     return source;
   }
-  // parse_reference throws a usage error for unknown and registry forms.
-  ImageSource image = open_image_source(parse_reference(ref));
+  // parse_reference throws a usage error for unknown forms.
+  Reference parsed = parse_reference(ref);
+  SourceOptions options;
+  options.platform = wanted_platform(flags, apps);
+  options.layers = layer_store(flags);
+  options.observer = log_layer;
+  ImageSource image = open_image_source(parsed, options);
   source.fs = std::move(image.fs);
   source.env = std::move(image.env);
   return source;

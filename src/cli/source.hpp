@@ -5,10 +5,36 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
+#include "dslim/layered_rootfs.hpp"
+#include "dslim/oci.hpp"
 #include "dslim/resolver.hpp"
 #include "dslim/rootfs.hpp"
 
 namespace dslim::cli {
+
+// --from and what shapes reading it, shared by deps, binary and inspect.
+struct SourceFlags {
+  std::string from = "dir:/";
+  std::string platform;   // OS/ARCH[/VARIANT]; empty: from the first APP's ELF header
+  std::string cache_dir;  // empty: $XDG_CACHE_HOME/dslim or ~/.cache/dslim
+  bool no_cache = false;
+};
+
+// --from (unless `with_from` is false), --platform, --cache-dir, --no-cache.
+void add_source_options(CLI::App* cmd, SourceFlags& flags, bool with_from = true);
+
+// The layer store the flags ask for: the cache's layers/ directory, or
+// temporary files (--no-cache, or no cache directory to be had).
+std::shared_ptr<rootfs::LayerStore> layer_store(const SourceFlags& flags);
+
+// The platform to read from an image index: --platform, else the first APP's
+// ELF header, else linux/amd64.
+oci::Platform wanted_platform(const SourceFlags& flags, const std::vector<std::string>& apps);
+
+// Logs how a layer of an image source was obtained (-v shows cache hits).
+void log_layer(const rootfs::LayerReport& report);
 
 struct Source {
   std::string ref;  // as the user typed it
@@ -17,8 +43,9 @@ struct Source {
   std::vector<std::string> env;  // the image config's Env (K=V)
 };
 
-// Opens a `--from` reference. Throws dslim::Error (Usage for an unknown form).
-Source open_source(const std::string& ref);
+// Opens a `--from` reference; `apps` pick the default platform. Throws
+// dslim::Error (Usage for an unknown form).
+Source open_source(const SourceFlags& flags, const std::vector<std::string>& apps);
 
 // The value of `key` in a K=V list ("" when unset); later entries win.
 std::string env_value(const std::vector<std::string>& env, const std::string& key);

@@ -108,8 +108,12 @@ struct LayeredRootFs::Builder {
 };
 
 LayeredRootFs::LayeredRootFs(std::string what, std::vector<LayerInput> layers,
-                             std::shared_ptr<LayerStore> store, const LayeredLimits& limits)
-    : what_(std::move(what)), store_(std::move(store)), limits_(limits) {
+                             std::shared_ptr<LayerStore> store, const LayeredLimits& limits,
+                             LayerObserver observer)
+    : what_(std::move(what)),
+      store_(std::move(store)),
+      limits_(limits),
+      observer_(std::move(observer)) {
   Node root;
   root.stat.type = FileType::Directory;
   root.stat.mode = 0755;
@@ -127,6 +131,7 @@ LayeredRootFs::LayeredRootFs(std::string what, std::vector<LayerInput> layers,
         layers_[i].input = std::move(layers[i]);
         layers_[i].indexed = store_->get(layers_[i].input, limits_, entries,
                                          what_ + ": layer " + layers_[i].input.digest);
+        report(layers_[i]);
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -149,13 +154,10 @@ LayeredRootFs::LayeredRootFs(std::string what, std::vector<LayerInput> layers,
 
 LayeredRootFs::~LayeredRootFs() = default;
 
-std::vector<LayeredRootFs::LayerReport> LayeredRootFs::reports() const {
-  std::lock_guard lock(repair_);
-  std::vector<LayerReport> out;
-  for (const auto& l : layers_)
-    out.push_back({l.input.digest, l.input.diff_id, l.indexed.reused, l.indexed.repaired,
-                   l.indexed.location});
-  return out;
+void LayeredRootFs::report(const Layer& l) const {
+  if (observer_)
+    observer_({l.input.digest, l.input.diff_id, l.indexed.reused, l.indexed.repaired,
+               l.indexed.location});
 }
 
 const LayeredRootFs::Node* LayeredRootFs::find(const std::string& path) const {
@@ -206,7 +208,10 @@ std::unique_ptr<FileView> LayeredRootFs::open(const std::string& path) const {
     if (fresh.index->entries.size() != layer.indexed.index->entries.size())
       throw Error(what_ + ": layer " + layer.input.digest + " changed while it was rebuilt");
     layer.indexed.file = std::move(fresh.file);
+    layer.indexed.reused = false;
     layer.indexed.repaired = true;
+    layer.indexed.location = fresh.location;
+    report(layer);
     return layer.indexed.file->view(entry);
   }
 }

@@ -55,11 +55,9 @@ const oci::Descriptor& select_platform(const oci::Index& index, const oci::Platf
   std::string have;
   for (const auto* m : images) {
     if (!have.empty()) have += ", ";
-    have += m->platform ? m->platform->os + "/" + m->platform->architecture +
-                              (m->platform->variant.empty() ? "" : "/" + m->platform->variant)
-                        : "(no platform)";
+    have += m->platform ? oci::to_string(*m->platform) : "(no platform)";
   }
-  throw Error(what + ": no image for " + want.os + "/" + want.architecture +
+  throw Error(what + ": no image for " + oci::to_string(want) +
               (have.empty() ? "" : " (it has " + have + ")"));
 }
 

@@ -104,7 +104,13 @@ blob=$TMP/bad/blobs/sha256/${layer#sha256:}
 chmod u+w "$blob"
 printf '%s' "$(head -c 1000 "$blob" | tail -c 1 | tr '\000-\377' '\001-\377\000')" |
   dd of="$blob" bs=1 seek=999 conv=notrunc status=none
-expect_exit 2 "$DSLIM" binary --pick /opt/x/bin/run --from "oci:$TMP/bad:v3" -o "oci:$TMP/never:t"
+# A fresh cache: the runs above cached this layer by its diff_id, and a warm
+# run never reads the blob again.
+expect_exit 2 "$DSLIM" binary --pick /opt/x/bin/run --from "oci:$TMP/bad:v3" -o "oci:$TMP/never:t" \
+  --cache-dir "$TMP/fresh"
+cfg=$(jq -r '.config.digest' "$L/blobs/sha256/${m#sha256:}")
+diff_id=$(jq -r '.rootfs.diff_ids[0]' "$L/blobs/sha256/${cfg#sha256:}")
+[[ ! -e $TMP/fresh/layers/sha256/${diff_id#sha256:} ]] || fail "a corrupt blob left a cache entry"
 grep -q "$layer" <<<"$E2E_STDERR" || fail "the error does not name the blob: $E2E_STDERR"
 [[ ! -e $TMP/never ]] || fail "output written despite a corrupt source"
 
@@ -142,7 +148,7 @@ cp -r "$L" "$TMP/short"
 blob=$TMP/short/blobs/sha256/${layer#sha256:}
 chmod u+w "$blob"
 truncate -s 1000 "$blob"
-expect_exit 2 "$DSLIM" deps --pick /opt/x/bin/run --from "oci:$TMP/short:v3"
+expect_exit 2 "$DSLIM" deps --pick /opt/x/bin/run --from "oci:$TMP/short:v3" --no-cache
 grep -q "$layer" <<<"$E2E_STDERR" || fail "the error does not name the blob: $E2E_STDERR"
 [[ ! -e $TMP/never ]] || fail "output written despite a bad source"
 echo "ok: all forms"

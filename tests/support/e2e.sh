@@ -24,6 +24,8 @@ e2e_cleanup() {
   rm -rf "$TMP"
 }
 trap e2e_cleanup EXIT
+# dslim's layer cache stays inside the test's own directory.
+export XDG_CACHE_HOME=$TMP/cache
 
 # --- helpers for the image tests (binary_*.sh, inspect_*.sh) ---
 
