@@ -28,5 +28,7 @@ struct ImageSummary {
 
 // Reads every layer (throws dslim::Error for a corrupt one).
 ImageSummary summarize(const Image& image);
+// From listings already at hand (one per layer, e.g. Layer::files).
+ImageSummary summarize(const Image& image, std::vector<std::vector<LayerFile>> listings);
 
 }  // namespace dslim

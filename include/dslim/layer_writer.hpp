@@ -10,8 +10,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dslim/blob.hpp"
+#include "dslim/layer_listing.hpp"
 #include "dslim/rootfs.hpp"
 
 namespace dslim {
@@ -24,9 +26,23 @@ Compression parse_compression(const std::string& name);
 const char* layer_media_type(Compression compression);
 
 struct Layer {
-  Blob blob;              // compressed bytes, digest, media type
-  std::string diff_id;    // sha256 of the uncompressed tar
-  uint64_t tar_size = 0;  // uncompressed bytes
+  Blob blob;                     // compressed bytes, digest, media type
+  std::string diff_id;           // sha256 of the uncompressed tar
+  uint64_t tar_size = 0;         // uncompressed bytes
+  std::vector<LayerFile> files;  // the entries written, in tar order
+  bool reused = false;           // the compressed bytes came from a LayerReuse
+};
+
+// Compressed layers kept by the tar they hold, so a layer whose tar did not
+// change is not compressed again (a warm run). `variant` names the
+// compressor, level and library version: the same tar under another one
+// would give other bytes.
+class LayerReuse {
+ public:
+  virtual ~LayerReuse() = default;
+  virtual std::optional<Blob> find(const std::string& diff_id, const std::string& variant,
+                                   const std::string& media_type) = 0;
+  virtual void keep(const std::string& diff_id, const std::string& variant, const Blob& blob) = 0;
 };
 
 struct LayerOptions {
@@ -74,8 +90,11 @@ class LayerWriter {
   // Number of entries added so far (explicit ones only).
   size_t size() const { return entries_.size(); }
 
-  // Writes the tar and compresses it. The writer is spent afterwards.
-  Layer finish();
+  // Writes the tar and compresses it, or takes the compressed layer from
+  // `reuse` when it holds one for the same tar. The writer is spent afterwards.
+  Layer finish(LayerReuse* reuse = nullptr);
+
+  struct Pipeline;  // where the tar stream goes
 
  private:
   enum class Kind { File, Bytes, Dir, Symlink };
@@ -89,6 +108,7 @@ class LayerWriter {
     bool implicit = false;               // a parent directory nobody asked for
   };
   void add(const std::string& image_path, Entry entry);
+  void write_tar(Pipeline& p) const;
   bool same(const Entry& a, const Entry& b) const;
 
   LayerOptions options_;

@@ -15,6 +15,7 @@
 #include "cli/image_report.hpp"
 #include "cli/size.hpp"
 #include "cli/source.hpp"
+#include "dslim/blob_cache.hpp"
 #include "dslim/error.hpp"
 #include "dslim/image.hpp"
 #include "dslim/image_summary.hpp"
@@ -269,9 +270,16 @@ int run_binary(const BinaryOptions& opt) {
   spec.config = config;
   spec.epoch = layer_options.epoch;
   spec.history_comment = "dslim binary";
-  Image image = build_image(spec, {writer.finish()});
+  auto root = cache_root(opt.source);
+  std::optional<BlobCache> cache;
+  if (root) cache.emplace(*root);
+  Layer layer = writer.finish(cache ? &*cache : nullptr);
+  if (layer.reused)
+    spdlog::debug("layer {}: same tar as a cached one, not compressed again", layer.blob.digest());
+  std::vector<LayerFile> files = std::move(layer.files);
+  Image image = build_image(spec, {std::move(layer)});
 
-  ImageSummary summary = summarize(image);
+  ImageSummary summary = summarize(image, {std::move(files)});
   try {
     check_max_size(summary, max_size, "the image");
   } catch (const Error&) {

@@ -33,22 +33,21 @@ void add_source_options(CLI::App* cmd, SourceFlags& flags, bool with_from) {
                 "Neither read nor fill the cache; layers go to temporary files");
 }
 
+std::optional<std::string> cache_root(const SourceFlags& flags) {
+  if (flags.no_cache) return std::nullopt;
+  if (!flags.cache_dir.empty()) return flags.cache_dir;
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg && *xdg == '/') return std::string(xdg) + "/dslim";
+  const char* home = std::getenv("HOME");
+  if (home && *home) return std::string(home) + "/.cache/dslim";
+  spdlog::debug("no cache directory (HOME is not set): layers go to temporary files");
+  return std::nullopt;
+}
+
 std::shared_ptr<rootfs::LayerStore> layer_store(const SourceFlags& flags) {
-  if (flags.no_cache) return rootfs::temporary_layer_store();
-  std::string dir = flags.cache_dir;
-  if (dir.empty()) {
-    const char* xdg = std::getenv("XDG_CACHE_HOME");
-    const char* home = std::getenv("HOME");
-    if (xdg && *xdg == '/')
-      dir = std::string(xdg) + "/dslim";
-    else if (home && *home)
-      dir = std::string(home) + "/.cache/dslim";
-  }
-  if (dir.empty()) {
-    spdlog::debug("no cache directory (HOME is not set): layers go to temporary files");
-    return rootfs::temporary_layer_store();
-  }
-  return rootfs::directory_layer_store(dir + "/layers");
+  auto root = cache_root(flags);
+  if (!root) return rootfs::temporary_layer_store();
+  return rootfs::directory_layer_store(*root + "/layers");
 }
 
 oci::Platform wanted_platform(const SourceFlags& flags, const std::vector<std::string>& apps) {

@@ -2,6 +2,7 @@
 // Opening `--from` references and reading the programs to slim, shared by
 // the commands that resolve (deps, binary).
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ struct SourceFlags {
 
 // --from (unless `with_from` is false), --platform, --cache-dir, --no-cache.
 void add_source_options(CLI::App* cmd, SourceFlags& flags, bool with_from = true);
+
+// The cache directory: --cache-dir, else $XDG_CACHE_HOME/dslim, else
+// ~/.cache/dslim; nullopt with --no-cache or when none can be named.
+std::optional<std::string> cache_root(const SourceFlags& flags);
 
 // The layer store the flags ask for: the cache's layers/ directory, or
 // temporary files (--no-cache, or no cache directory to be had).

@@ -91,6 +91,18 @@ class PlainCompressor : public Compressor {
 
 }  // namespace
 
+std::string compression_variant(const LayerOptions& options) {
+  switch (options.compression) {
+    case Compression::Gzip:
+      return "gzip-" + std::to_string(options.gzip_level) + "-zlib" + zlibVersion();
+    case Compression::Zstd:
+      return "zstd-" + std::to_string(options.zstd_level) + "-zstd" + ZSTD_versionString();
+    case Compression::None:
+      break;
+  }
+  return "none";
+}
+
 std::unique_ptr<Compressor> make_compressor(Compression compression, const LayerOptions& options,
                                             Compressor::Output out) {
   switch (compression) {

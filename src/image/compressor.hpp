@@ -4,6 +4,7 @@
 // own header, no name, mtime 0, no extra field).
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "dslim/layer_writer.hpp"
@@ -17,6 +18,9 @@ class Compressor {
   virtual void write(std::string_view bytes) = 0;
   virtual void finish() = 0;  // flushes the trailer; call once
 };
+
+// "gzip-6-zlib1.2.13": what decides the compressed bytes besides the input.
+std::string compression_variant(const LayerOptions& options);
 
 std::unique_ptr<Compressor> make_compressor(Compression compression, const LayerOptions& options,
                                             Compressor::Output out);

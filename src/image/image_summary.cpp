@@ -6,6 +6,13 @@
 namespace dslim {
 
 ImageSummary summarize(const Image& image) {
+  std::vector<std::vector<LayerFile>> listings;
+  for (const Blob& layer : image.layers)
+    listings.push_back(list_layer_files(layer.bytes(), "layer " + layer.digest()));
+  return summarize(image, std::move(listings));
+}
+
+ImageSummary summarize(const Image& image, std::vector<std::vector<LayerFile>> listings) {
   ImageSummary s;
   s.manifest_digest = image.manifest_blob.digest();
   s.config = image.config;
@@ -14,7 +21,7 @@ ImageSummary summarize(const Image& image) {
   for (size_t i = 0; i < image.layers.size(); ++i) {
     const Blob& layer = image.layers[i];
     s.layer_bytes += layer.size();
-    for (auto& f : list_layer_files(layer.bytes(), "layer " + layer.digest())) {
+    for (auto& f : listings.at(i)) {
       if (f.type == LayerEntryType::File) {
         ++s.file_count;
         s.file_bytes += f.size;

@@ -26,24 +26,30 @@ namespace {
 
 constexpr uint32_t kPermMask = 07777;
 
-// Everything the tar stream passes through: diff_id hash, compressor, and the
-// digest hash plus buffer of the compressed output.
-struct Pipeline {
+// Everything the tar stream passes through: diff_id hash and, unless only
+// the diff_id is wanted, the compressor, the digest hash and a buffer of the
+// compressed output.
+}  // namespace
+
+struct LayerWriter::Pipeline {
   Sha256 diff_id;
   Sha256 digest;
   std::string compressed;
   uint64_t tar_size = 0;
+  std::vector<LayerFile> files;  // what went into the tar, in order
   std::unique_ptr<Compressor> compressor;
   std::string error;  // an exception cannot cross libarchive's C frames
 };
 
+namespace {
+
 la_ssize_t write_cb(struct archive*, void* client, const void* buf, size_t n) {
-  auto* p = static_cast<Pipeline*>(client);
+  auto* p = static_cast<LayerWriter::Pipeline*>(client);
   try {
     std::string_view bytes(static_cast<const char*>(buf), n);
     p->diff_id.update(bytes);
     p->tar_size += n;
-    p->compressor->write(bytes);
+    if (p->compressor) p->compressor->write(bytes);
     return static_cast<la_ssize_t>(n);
   } catch (const std::exception& e) {
     p->error = e.what();
@@ -203,7 +209,7 @@ bool LayerWriter::same(const Entry& a, const Entry& b) const {
   return a.kind == b.kind && a.source == b.source;
 }
 
-Layer LayerWriter::finish() {
+Layer LayerWriter::finish(LayerReuse* reuse) {
   if (finished_) throw Error("layer writer used after finish()");
   finished_ = true;
 
@@ -234,13 +240,40 @@ Layer LayerWriter::finish() {
   }
   entries_.merge(implied);
 
-  Pipeline p;
+  std::string variant = compression_variant(options_);
   Layer layer;
+  if (reuse) {
+    // A first pass only hashes the tar: an unchanged layer is found by its
+    // diff_id and not compressed again.
+    Pipeline hash;
+    write_tar(hash);
+    layer.diff_id = hash.diff_id.finish();
+    layer.tar_size = hash.tar_size;
+    layer.files = std::move(hash.files);
+    if (auto blob = reuse->find(layer.diff_id, variant, layer_media_type(options_.compression))) {
+      layer.blob = std::move(*blob);
+      layer.reused = true;
+      return layer;
+    }
+  }
+  Pipeline p;
   p.compressor = make_compressor(options_.compression, options_, [&p](std::string_view out) {
     p.digest.update(out);
     p.compressed.append(out);
   });
+  write_tar(p);
+  p.compressor->finish();
+  layer.diff_id = p.diff_id.finish();
+  layer.tar_size = p.tar_size;
+  layer.files = std::move(p.files);
+  std::string digest = p.digest.finish();
+  layer.blob = Blob::from_content(layer_media_type(options_.compression), std::move(digest),
+                                  memory_content(std::move(p.compressed)));
+  if (reuse) reuse->keep(layer.diff_id, variant, layer.blob);
+  return layer;
+}
 
+void LayerWriter::write_tar(Pipeline& p) const {
   std::unique_ptr<struct archive, ArchiveDeleter> a(archive_write_new());
   auto check = [&](int rc, const std::string& what) {
     // A warning (e.g. a name libarchive could not convert) would make the
@@ -300,6 +333,17 @@ Layer LayerWriter::finish() {
     }
     archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));
     check(archive_write_header(a.get(), e.get()), path);
+    LayerFile& f = p.files.emplace_back();
+    f.path = path;
+    f.type = entry.kind == Kind::Dir       ? LayerEntryType::Dir
+             : entry.kind == Kind::Symlink ? LayerEntryType::Symlink
+                                           : LayerEntryType::File;
+    f.size = f.type == LayerEntryType::File ? data.size() : 0;
+    f.mode = entry.mode;
+    f.uid = entry.uid;
+    f.gid = entry.gid;
+    f.mtime = options_.epoch;
+    if (entry.kind == Kind::Symlink) f.link_target = entry.source;
     size_t off = 0;
     while (off < data.size()) {
       la_ssize_t n = archive_write_data(a.get(), data.data() + off, data.size() - off);
@@ -308,14 +352,6 @@ Layer LayerWriter::finish() {
     }
   }
   check(archive_write_close(a.get()), "(close)");
-  p.compressor->finish();
-
-  layer.diff_id = p.diff_id.finish();
-  layer.tar_size = p.tar_size;
-  std::string digest = p.digest.finish();
-  layer.blob = Blob::from_content(layer_media_type(options_.compression), std::move(digest),
-                                  memory_content(std::move(p.compressed)));
-  return layer;
 }
 
 }  // namespace dslim

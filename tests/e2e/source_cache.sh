@@ -93,6 +93,18 @@ grep -q "indexed" "$TMP/c2.err" && fail "concurrent runs left the cache incomple
 [[ -z $(find "$C2" -name '.tmp-*') ]] || fail "concurrent runs left temporary files"
 echo "ok: two concurrent runs share one cache"
 
+# A warm `binary` reuses the compressed layer of the same tar: same digest.
+"$DSLIM" -v binary --pick /opt/x/bin/app --from "oci:$L:v1" --cache-dir "$C2" -o "oci:$TMP/o3:t" \
+  >/dev/null 2>"$TMP/o3.err" || fail "warm binary failed: $(cat "$TMP/o3.err")"
+grep -q "not compressed again" "$TMP/o3.err" || fail "warm binary compressed again: $(cat "$TMP/o3.err")"
+[[ $(image_digest "oci:$TMP/o3:t") == $(image_digest "oci:$TMP/o1:t") ]] ||
+  fail "the reused layer gives another image digest"
+"$DSLIM" -q binary --pick /opt/x/bin/app --from "oci:$L:v1" --no-cache -o "oci:$TMP/o4:t" >/dev/null ||
+  fail "--no-cache binary failed"
+[[ $(image_digest "oci:$TMP/o4:t") == $(image_digest "oci:$TMP/o1:t") ]] ||
+  fail "cached and uncached runs give different images"
+echo "ok: warm binary reuses the compressed layer, same digest"
+
 # --platform: an index with v1 as linux/amd64, v2 as linux/arm64 and an
 # attestation entry; the APP's own ELF header picks amd64 by default.
 desc() { jq -c --arg t "$1" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]==$t) | del(.annotations)' "$L/index.json"; }

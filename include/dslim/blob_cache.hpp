@@ -1,0 +1,34 @@
+#pragma once
+// The blob side of dslim's cache directory: blobs by digest (checked again
+// whenever they are read back) and, for warm runs, the compressed layer
+// dslim wrote last time for a given tar. Writes are atomic renames, so
+// concurrent runs sharing the directory only ever see whole files.
+#include <optional>
+#include <string>
+
+#include "dslim/blob.hpp"
+#include "dslim/layer_writer.hpp"
+
+namespace dslim {
+
+class BlobCache : public LayerReuse {
+ public:
+  // DIR/blobs/sha256/HEX and DIR/outputs/; made on first write.
+  explicit BlobCache(std::string dir);
+
+  // The blob with `digest`, read and checked; nullopt when it is absent or
+  // damaged (a damaged file is removed).
+  std::optional<Blob> get(const std::string& digest, const std::string& media_type) const;
+  void put(const Blob& blob);
+
+  std::optional<Blob> find(const std::string& diff_id, const std::string& variant,
+                           const std::string& media_type) override;
+  void keep(const std::string& diff_id, const std::string& variant, const Blob& blob) override;
+
+ private:
+  std::string blob_file(const std::string& digest) const;
+  std::string output_file(const std::string& diff_id, const std::string& variant) const;
+  std::string dir_;
+};
+
+}  // namespace dslim
