@@ -235,7 +235,9 @@ int run_binary(const BinaryOptions& opt) {
   layer_options.compression = parse_compression(opt.compression);
   layer_options.epoch = source_date_epoch();
 
+  spdlog::trace("started");
   Source source = open_source(opt.source, opt.apps);
+  spdlog::trace("source {} opened", source.ref);
   rootfs::OverlayRootFs overlay(*source.fs);
   Plan plan = plan_contents(opt, source, overlay);
   oci::ContainerConfig config = container_config(opt, plan);
@@ -274,6 +276,7 @@ int run_binary(const BinaryOptions& opt) {
   std::optional<BlobCache> cache;
   if (root) cache.emplace(*root);
   Layer layer = writer.finish(cache ? &*cache : nullptr);
+  spdlog::trace("layer written");
   if (layer.reused)
     spdlog::debug("layer {}: same tar as a cached one, not compressed again", layer.blob.digest());
   std::vector<LayerFile> files = std::move(layer.files);
@@ -288,6 +291,7 @@ int run_binary(const BinaryOptions& opt) {
     throw;
   }
   write_image(image, dest);
+  spdlog::trace("image written to {}", dest.str());
   if (opt.report == "json") {
     auto report = summary_json(summary);
     report["output"] = dest.str();

@@ -10,9 +10,10 @@ void setup_logging(const GlobalOptions& global) {
   logger->set_pattern("dslim: %v");
   if (global.quiet)
     logger->set_level(spdlog::level::err);
-  else if (global.verbose >= 2)
+  else if (global.verbose >= 2) {
     logger->set_level(spdlog::level::trace);
-  else if (global.verbose == 1)
+    logger->set_pattern("dslim: [+%o ms] %v");  // where the time goes
+  } else if (global.verbose == 1)
     logger->set_level(spdlog::level::debug);
   else
     logger->set_level(spdlog::level::info);

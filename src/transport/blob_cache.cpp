@@ -1,11 +1,15 @@
 #include "dslim/blob_cache.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <vector>
 
 #include "dslim/digest.hpp"
 #include "dslim/error.hpp"
+#include "layout_files.hpp"
 #include "temp_path.hpp"
 
 namespace dslim {
@@ -13,14 +17,25 @@ namespace {
 
 constexpr uint64_t kMaxPointer = 256;
 
+// The whole file in one read (sized first: a stringstream would copy a
+// layer several times over); nullopt when absent, unreadable or over `max`.
 std::optional<std::string> slurp(const std::string& path, uint64_t max) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  if (s.size() > max) return std::nullopt;
-  return s;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  std::optional<std::string> out;
+  if (::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) <= max) {
+    std::string bytes(static_cast<size_t>(st.st_size), '\0');
+    size_t got = 0;
+    while (got < bytes.size()) {
+      ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    if (got == bytes.size()) out = std::move(bytes);
+  }
+  ::close(fd);
+  return out;
 }
 
 void ensure_dir(const std::string& dir) {
@@ -43,14 +58,18 @@ std::string BlobCache::output_file(const std::string& diff_id, const std::string
 
 std::optional<Blob> BlobCache::get(const std::string& digest, const std::string& media_type) const {
   std::string path = blob_file(digest);
-  auto bytes = slurp(path, uint64_t{1} << 32);
-  if (!bytes) return std::nullopt;
-  Blob blob = Blob::from_bytes(media_type, std::move(*bytes));
-  if (blob.digest() != digest) {
+  auto content = file_content(path);
+  if (!content) return std::nullopt;
+  // Checked now through a small buffer; the blob then streams from the file.
+  Sha256 sha;
+  auto r = content->open();
+  std::vector<char> buf(1 << 18);
+  while (size_t n = r->read(buf.data(), buf.size())) sha.update(buf.data(), n);
+  if (sha.finish() != digest) {
     std::filesystem::remove(path);  // damaged: never trusted
     return std::nullopt;
   }
-  return blob;
+  return Blob::from_content(media_type, digest, std::move(content));
 }
 
 void BlobCache::put(const Blob& blob) {

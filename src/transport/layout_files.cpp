@@ -68,17 +68,7 @@ class DirectoryFiles : public LayoutFiles {
  public:
   explicit DirectoryFiles(std::string dir) : dir_(std::move(dir)) {}
   std::shared_ptr<const BlobContent> file(const std::string& path) const override {
-    std::string full = dir_ + "/" + path;
-    int fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT || errno == ENOTDIR) return nullptr;
-      throw_errno("cannot open", full);
-    }
-    auto file = std::make_shared<const OpenFile>(fd, full);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) throw_errno("cannot stat", full);
-    if (!S_ISREG(st.st_mode)) return nullptr;
-    return std::make_shared<RangeContent>(file, 0, static_cast<uint64_t>(st.st_size));
+    return file_content(dir_ + "/" + path);
   }
 
  private:
@@ -116,6 +106,19 @@ int scratch_file(const std::string& what) {
 }
 
 }  // namespace
+
+std::shared_ptr<const BlobContent> file_content(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return nullptr;
+    throw_errno("cannot open", path);
+  }
+  auto file = std::make_shared<const OpenFile>(fd, path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw_errno("cannot stat", path);
+  if (!S_ISREG(st.st_mode)) return nullptr;
+  return std::make_shared<RangeContent>(file, 0, static_cast<uint64_t>(st.st_size));
+}
 
 std::optional<std::string> LayoutFiles::read(const std::string& path,
                                              const std::string& what) const {

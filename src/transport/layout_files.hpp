@@ -25,6 +25,10 @@ class LayoutFiles {
   std::optional<std::string> read(const std::string& path, const std::string& what) const;
 };
 
+// A regular file on this machine as blob content read in place; nullptr when
+// it is absent (or not a regular file).
+std::shared_ptr<const BlobContent> file_content(const std::string& path);
+
 // An OCI layout directory. Paths are fixed names or blobs/sha256/<validated
 // hex>, so nothing outside DIR is read.
 std::unique_ptr<LayoutFiles> directory_files(const std::string& dir);

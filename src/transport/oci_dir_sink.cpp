@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "dslim/error.hpp"
 #include "dslim/sink.hpp"
@@ -47,7 +48,9 @@ std::vector<fs::path> write_blobs(const fs::path& dir, const Image& image) {
           static_cast<uint64_t>(st.st_size) == b->size())
         continue;
       TempFile f(p.string());
-      f.write(b->bytes());
+      auto r = b->open();  // streamed: a cached layer is never held whole
+      std::vector<char> buf(1 << 18);
+      while (size_t n = r->read(buf.data(), buf.size())) f.write({buf.data(), n});
       f.commit();
       added.push_back(p);
     }

@@ -19,7 +19,7 @@ class TempFile {
   const std::string& path() const { return path_; }
   const std::string& target() const { return target_; }
   void write(std::string_view bytes);
-  // fsync, close and rename onto the target.
+  // Close and rename onto the target.
   void commit();
 
  private:
