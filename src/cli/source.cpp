@@ -21,7 +21,8 @@ Source open_source(const std::string& ref) {
     source.fs = std::move(root);
     return source;
   }
-  // parse_reference throws a usage error for unknown and registry forms.
+  // parse_reference throws a usage error for malformed references; docker://
+  // is not read yet (load_image says so).
   ImageSource image = open_image_source(parse_reference(ref));
   source.fs = std::move(image.fs);
   source.env = std::move(image.env);

@@ -52,6 +52,8 @@ Image load_image(const Reference& ref) {
       }
       case Transport::DockerArchive:
         return read_docker_archive(read_archive_files(ref.path), ref);
+      case Transport::Docker:
+        throw Error("docker:// is not wired yet", ErrorKind::Usage);
       case Transport::Dir:
         break;
     }
