@@ -45,7 +45,7 @@ class Scanner {
       if (s_[i_] == '\\' && i_ + 1 < s_.size()) ++i_;
       out += s_[i_++];
     }
-    ++i_;  // the closing quote (or past the end)
+    if (!done()) ++i_;  // the closing quote, when there is one
     return out;
   }
 
