@@ -230,7 +230,8 @@ struct RegistryClient::Impl {
                   ErrorKind::Network);
     // Renewed a little early so a request never carries a token that expires on the way.
     t.expires = std::chrono::steady_clock::now() + std::chrono::milliseconds(seconds * 900);
-    return tokens[scope] = t, t.value;
+    tokens[scope] = t;
+    return t.value;
   }
 
   std::string authorization(Access access) {
