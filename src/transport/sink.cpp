@@ -26,6 +26,8 @@ void write_image(const Image& image, const Reference& dest) {
   try {
     switch (dest.transport) {
       case Transport::Oci:
+        if (!dest.digest.empty())
+          throw Error("an image is written under a tag, not a digest", ErrorKind::Usage);
         return write_oci_dir(image, dest);
       case Transport::OciArchive:
         return write_oci_archive(image, dest);
@@ -33,6 +35,8 @@ void write_image(const Image& image, const Reference& dest) {
         return write_docker_archive(image, dest);
       case Transport::Dir:
         return write_rootfs_dir(image, dest);
+      case Transport::Docker:
+        throw Error("docker:// is not wired yet", ErrorKind::Usage);
     }
   } catch (const Error& e) {
     throw Error(dest.str() + ": " + e.what(), e.kind());

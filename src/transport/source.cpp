@@ -20,6 +20,8 @@ Image load_image(const Reference& ref, const oci::Platform& platform) {
         return read_oci_layout(*archive_files(ref.path), ref.tag, "", platform, ref.str());
       case Transport::DockerArchive:
         return read_docker_archive(*archive_files(ref.path), ref);
+      case Transport::Docker:
+        throw Error("docker:// is not wired yet", ErrorKind::Usage);
       case Transport::Dir:
         break;
     }

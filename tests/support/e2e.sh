@@ -94,3 +94,70 @@ expect_exit() {
   [[ $lines -eq 1 && -n $E2E_STDERR ]] || fail "expected one stderr line from: $*; got $lines: $E2E_STDERR"
   echo "ok: exit $want: $E2E_STDERR"
 }
+
+# --- a real registry for the docker:// tests ---
+
+# Starts Debian's docker-registry on 127.0.0.1 on a free port, with its own
+# storage; it is killed on exit. Exports REGISTRY (127.0.0.1:PORT),
+# REGISTRY_PORT, REGISTRY_PID and REGISTRY_DIR (config.yml, storage/, registry.log).
+# start_registry [--htpasswd FILE] [--tls CERT KEY]
+start_registry() {
+  need docker-registry python3
+  local htpasswd="" cert="" key=""
+  while (($#)); do
+    case $1 in
+      --htpasswd) htpasswd=$2; shift 2 ;;
+      --tls) cert=$2 key=$3; shift 3 ;;
+      *) fail "start_registry: unknown option $1" ;;
+    esac
+  done
+  REGISTRY_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  REGISTRY=127.0.0.1:$REGISTRY_PORT
+  REGISTRY_DIR=$(mktemp -d "$TMP/registry-XXXXXX")
+  export REGISTRY REGISTRY_PORT REGISTRY_DIR
+  {
+    printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n'
+    printf 'storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n' "$REGISTRY_DIR/storage"
+    printf 'http:\n  addr: %s\n  secret: dslim-e2e\n' "$REGISTRY"
+    if [[ -n $cert ]]; then printf '  tls:\n    certificate: %s\n    key: %s\n' "$cert" "$key"; fi
+    if [[ -n $htpasswd ]]; then printf 'auth:\n  htpasswd:\n    realm: dslim-e2e\n    path: %s\n' "$htpasswd"; fi
+  } >"$REGISTRY_DIR/config.yml"
+  restart_registry
+}
+
+# Starts the registry of start_registry again (same port, config and storage).
+# Its environment is only PATH: REGISTRY_* variables would reconfigure it.
+restart_registry() {
+  env -i PATH="$PATH" docker-registry serve "$REGISTRY_DIR/config.yml" >>"$REGISTRY_DIR/registry.log" 2>&1 &
+  REGISTRY_PID=$!
+  export REGISTRY_PID
+  E2E_CLEANUP+=("kill -9 $REGISTRY_PID")
+  local i
+  for ((i = 0; i < 200; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$REGISTRY_PORT") 2>/dev/null; then return 0; fi
+    kill -0 "$REGISTRY_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  fail "docker-registry did not start: $(cat "$REGISTRY_DIR/registry.log")"
+}
+
+# Kills the registry the way a crash does (SIGKILL).
+stop_registry() {
+  kill -9 "$REGISTRY_PID" 2>/dev/null || true
+  wait "$REGISTRY_PID" 2>/dev/null || true
+}
+
+# A throwaway CA and a server certificate it signed for 127.0.0.1 and
+# localhost: DIR/ca.crt, DIR/server.crt, DIR/server.key.  make_test_ca DIR
+make_test_ca() {
+  need openssl
+  local dir=$1
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=dslim-test-ca -keyout ca.key -out ca.crt
+    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.crt
+  ) >/dev/null 2>&1 || fail "make_test_ca: openssl failed"
+}
