@@ -3,6 +3,7 @@
 // whenever they are read back) and, for warm runs, the compressed layer
 // dslim wrote last time for a given tar. Writes are atomic renames, so
 // concurrent runs sharing the directory only ever see whole files.
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,11 @@ class BlobCache : public LayerReuse {
   // damaged (a damaged file is removed).
   std::optional<Blob> get(const std::string& digest, const std::string& media_type) const;
   void put(const Blob& blob);
+  // Publishes the blob `fill` writes into a fresh file (its descriptor) once
+  // fill returns, then reads it back checked. A throw from `fill`, or bytes
+  // that do not hash to `digest`, leave nothing behind.
+  Blob store(const std::string& digest, const std::string& media_type,
+             const std::function<void(int fd)>& fill);
 
   std::optional<Blob> find(const std::string& diff_id, const std::string& variant,
                            const std::string& media_type) override;

@@ -10,6 +10,7 @@
 #include "dslim/layered_rootfs.hpp"
 #include "dslim/oci.hpp"
 #include "dslim/reference.hpp"
+#include "dslim/transport_options.hpp"
 
 namespace dslim {
 
@@ -19,6 +20,7 @@ struct SourceOptions {
   // nullptr for temporary files.
   std::shared_ptr<rootfs::LayerStore> layers;
   rootfs::LayerObserver observer;  // told how each layer was obtained
+  TransportOptions transport;      // registries: TLS, credentials, the blob cache
 };
 
 struct ImageSource {

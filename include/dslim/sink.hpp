@@ -7,15 +7,19 @@
 //   docker-archive:FILE[:NAME[:TAG]]  `docker save` format (manifest.json, repositories)
 //                            plus an OCI layout in the same tar
 //   dir:DIR                  the layers unpacked (the rootfs); DIR must not exist or be empty
+//   docker://HOST/REPO[:TAG] pushed: missing blobs, then the manifest
 // Missing TAG means "latest"; docker-archive without NAME gets no RepoTags.
 #include "dslim/image.hpp"
 #include "dslim/reference.hpp"
+#include "dslim/transport_options.hpp"
 
 namespace dslim {
 
 inline constexpr const char* kDefaultTag = "latest";
 
-// Throws dslim::Error naming the reference (and file) on failure.
-void write_image(const Image& image, const Reference& dest);
+// Throws dslim::Error naming the reference (and file) on failure. Returns
+// the manifest digest the destination holds (a registry's, for a push).
+std::string write_image(const Image& image, const Reference& dest,
+                        const TransportOptions& options = {});
 
 }  // namespace dslim

@@ -1,10 +1,12 @@
 #pragma once
-// Reading one image from oci:, oci-archive: and docker-archive: references.
+// Reading one image from oci:, oci-archive:, docker-archive: and docker://
+// references.
 // Manifests and configs are read and checked now; layers stay where they are
 // stored and are checked against their digest while they stream. dir: is a
 // RootFs, not an image, and is refused here.
 #include "dslim/image.hpp"
 #include "dslim/reference.hpp"
+#include "dslim/transport_options.hpp"
 
 namespace dslim {
 
@@ -15,6 +17,8 @@ inline const oci::Platform kDefaultPlatform{"linux", "amd64", ""};
 // From an index: the image for `platform`, never an attestation entry.
 // docker-archive's manifest is synthesized from manifest.json (OCI media
 // types, layer compression detected from the bytes). Throws dslim::Error.
-Image load_image(const Reference& ref, const oci::Platform& platform = kDefaultPlatform);
+// docker:// pulls manifests and the config now, layers when first read.
+Image load_image(const Reference& ref, const oci::Platform& platform = kDefaultPlatform,
+                 const TransportOptions& options = {});
 
 }  // namespace dslim

@@ -272,10 +272,8 @@ int run_binary(const BinaryOptions& opt) {
   spec.config = config;
   spec.epoch = layer_options.epoch;
   spec.history_comment = "dslim binary";
-  auto root = cache_root(opt.source);
-  std::optional<BlobCache> cache;
-  if (root) cache.emplace(*root);
-  Layer layer = writer.finish(cache ? &*cache : nullptr);
+  TransportOptions transport = transport_options(opt.source);
+  Layer layer = writer.finish(transport.cache.get());
   spdlog::trace("layer written");
   if (layer.reused)
     spdlog::debug("layer {}: same tar as a cached one, not compressed again", layer.blob.digest());
@@ -290,7 +288,7 @@ int run_binary(const BinaryOptions& opt) {
     std::cout.flush();
     throw;
   }
-  write_image(image, dest);
+  std::string written = write_image(image, dest, transport);
   spdlog::trace("image written to {}", dest.str());
   if (opt.report == "json") {
     auto report = summary_json(summary);
@@ -298,10 +296,10 @@ int run_binary(const BinaryOptions& opt) {
     std::cout << report.dump(2) << "\n";
   } else if (!spdlog::should_log(spdlog::level::info)) {
     // -q: the digest only, for scripts.
-    std::cout << summary.manifest_digest << "\n";
+    std::cout << written << "\n";
   } else {
     std::cout << render_summary(summary, 20);
-    std::cout << "wrote " << dest.str() << " (" << summary.manifest_digest << ")\n";
+    std::cout << "wrote " << dest.str() << " (" << written << ")\n";
   }
   return 0;
 }

@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "cli/image_report.hpp"
 #include "cli/size.hpp"
+#include "cli/source.hpp"
 #include "dslim/error.hpp"
 #include "dslim/image_summary.hpp"
 #include "dslim/source.hpp"
@@ -17,7 +18,7 @@ struct InspectOptions {
   std::string format = "text";
   std::string max_size;
   size_t limit = 0;
-  std::string platform;
+  SourceFlags source;  // --platform, the cache and registry options
 };
 
 std::string join(const std::vector<std::string>& words) {
@@ -29,9 +30,8 @@ std::string join(const std::vector<std::string>& words) {
 int run_inspect(const InspectOptions& opt) {
   uint64_t max_size = opt.max_size.empty() ? 0 : parse_size(opt.max_size);
   Reference ref = parse_reference(opt.image);
-  oci::Platform platform =
-      opt.platform.empty() ? kDefaultPlatform : oci::parse_platform(opt.platform);
-  ImageSummary summary = summarize(load_image(ref, platform));
+  ImageSummary summary =
+      summarize(load_image(ref, wanted_platform(opt.source, {}), transport_options(opt.source)));
   if (opt.format == "json") {
     std::cout << summary_json(summary).dump(2) << "\n";
   } else {
@@ -71,9 +71,7 @@ void add_inspect_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
   cmd->add_option("--max-size", opt->max_size, "Exit 3 if the image is larger, e.g. 10MB")
       ->type_name("SIZE");
   cmd->add_option("--limit", opt->limit, "Show at most N files (0 = all)")->type_name("N");
-  cmd->add_option("--platform", opt->platform,
-                  "Image to read from a multi-platform index (default linux/amd64)")
-      ->type_name("OS/ARCH[/VARIANT]");
+  add_source_options(cmd, opt->source, false);
   cmd->callback([opt, &exit_code] { exit_code = run_inspect(*opt); });
 }
 

@@ -19,7 +19,8 @@ void add_source_options(CLI::App* cmd, SourceFlags& flags, bool with_from) {
   if (with_from)
     cmd->add_option("--from", flags.from,
                     "Where libraries come from: dir:ROOT (default dir:/), oci:DIR[:TAG|@DIGEST], "
-                    "oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG]")
+                    "oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG], "
+                    "docker://HOST/REPO[:TAG|@DIGEST] or REPO[:TAG] (Docker Hub)")
         ->type_name("SRC");
   cmd->add_option("--platform", flags.platform,
                   "Image to read from a multi-platform source, e.g. linux/arm64 "
@@ -31,6 +32,14 @@ void add_source_options(CLI::App* cmd, SourceFlags& flags, bool with_from) {
       ->type_name("DIR");
   cmd->add_flag("--no-cache", flags.no_cache,
                 "Neither read nor fill the cache; layers go to temporary files");
+  add_registry_options(cmd, flags.registry);
+}
+
+TransportOptions transport_options(const SourceFlags& flags) {
+  TransportOptions options;
+  options.registry = registry_options(flags.registry);
+  if (auto root = cache_root(flags)) options.cache = std::make_shared<BlobCache>(*root);
+  return options;
 }
 
 std::optional<std::string> cache_root(const SourceFlags& flags) {
@@ -94,6 +103,7 @@ Source open_source(const SourceFlags& flags, const std::vector<std::string>& app
   options.platform = wanted_platform(flags, apps);
   options.layers = layer_store(flags);
   options.observer = log_layer;
+  options.transport = transport_options(flags);
   ImageSource image = open_image_source(parsed, options);
   source.fs = std::move(image.fs);
   source.env = std::move(image.env);

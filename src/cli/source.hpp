@@ -8,10 +8,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/transfer_progress.hpp"
 #include "dslim/layered_rootfs.hpp"
 #include "dslim/oci.hpp"
 #include "dslim/resolver.hpp"
 #include "dslim/rootfs.hpp"
+#include "dslim/transport_options.hpp"
 
 namespace dslim::cli {
 
@@ -21,6 +23,7 @@ struct SourceFlags {
   std::string platform;   // OS/ARCH[/VARIANT]; empty: from the first APP's ELF header
   std::string cache_dir;  // empty: $XDG_CACHE_HOME/dslim or ~/.cache/dslim
   bool no_cache = false;
+  RegistryFlags registry;  // docker:// sources (and destinations)
 };
 
 // --from (unless `with_from` is false), --platform, --cache-dir, --no-cache.
@@ -29,6 +32,9 @@ void add_source_options(CLI::App* cmd, SourceFlags& flags, bool with_from = true
 // The cache directory: --cache-dir, else $XDG_CACHE_HOME/dslim, else
 // ~/.cache/dslim; nullopt with --no-cache or when none can be named.
 std::optional<std::string> cache_root(const SourceFlags& flags);
+
+// Registry options and the blob cache, for reading and writing images.
+TransportOptions transport_options(const SourceFlags& flags);
 
 // The layer store the flags ask for: the cache's layers/ directory, or
 // temporary files (--no-cache, or no cache directory to be had).

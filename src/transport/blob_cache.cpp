@@ -79,6 +79,20 @@ void BlobCache::put(const Blob& blob) {
   write_file_atomic(path, blob.bytes());
 }
 
+Blob BlobCache::store(const std::string& digest, const std::string& media_type,
+                      const std::function<void(int fd)>& fill) {
+  std::string path = blob_file(digest);
+  ensure_dir(dir_ + "/blobs/sha256");
+  {
+    TempFile f(path);
+    fill(f.fd());
+    f.commit();
+  }
+  auto blob = get(digest, media_type);
+  if (!blob) throw Error("blob " + digest + " is corrupt: its content does not hash to it");
+  return *blob;
+}
+
 std::optional<Blob> BlobCache::find(const std::string& diff_id, const std::string& variant,
                                     const std::string& media_type) {
   auto pointer = slurp(output_file(diff_id, variant), kMaxPointer);

@@ -7,7 +7,7 @@
 namespace dslim {
 
 ImageSource open_image_source(const Reference& ref, const SourceOptions& options) {
-  Image image = load_image(ref, options.platform.value_or(kDefaultPlatform));
+  Image image = load_image(ref, options.platform.value_or(kDefaultPlatform), options.transport);
   std::vector<rootfs::LayerInput> layers;
   for (size_t i = 0; i < image.layers.size(); ++i) {
     const Blob& blob = image.layers[i];

@@ -120,6 +120,15 @@ std::shared_ptr<const BlobContent> file_content(const std::string& path) {
   return std::make_shared<RangeContent>(file, 0, static_cast<uint64_t>(st.st_size));
 }
 
+std::shared_ptr<const BlobContent> scratch_content(const std::function<void(int fd)>& fill,
+                                                   const std::string& what) {
+  auto file = std::make_shared<const OpenFile>(scratch_file(what), what);
+  fill(file->fd);
+  struct stat st {};
+  if (::fstat(file->fd, &st) != 0) throw_errno("cannot stat a temporary copy of", what);
+  return std::make_shared<RangeContent>(file, 0, static_cast<uint64_t>(st.st_size));
+}
+
 std::optional<std::string> LayoutFiles::read(const std::string& path,
                                              const std::string& what) const {
   auto content = file(path);

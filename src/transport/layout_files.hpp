@@ -3,6 +3,7 @@
 // oci-archive / docker-archive tar) as blob contents that stream from their
 // place on disk: a layer is never read into memory to be merged.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,6 +29,11 @@ class LayoutFiles {
 // A regular file on this machine as blob content read in place; nullptr when
 // it is absent (or not a regular file).
 std::shared_ptr<const BlobContent> file_content(const std::string& path);
+
+// Content written by `fill` into an unlinked temporary file (under $TMPDIR),
+// read back in place; nothing is left on disk once it is dropped.
+std::shared_ptr<const BlobContent> scratch_content(const std::function<void(int fd)>& fill,
+                                                   const std::string& what);
 
 // An OCI layout directory. Paths are fixed names or blobs/sha256/<validated
 // hex>, so nothing outside DIR is read.

@@ -22,22 +22,28 @@ std::filesystem::path prepare_destination(const std::string& path) {
   return parent / p.filename();
 }
 
-void write_image(const Image& image, const Reference& dest) {
+std::string write_image(const Image& image, const Reference& dest,
+                        const TransportOptions& options) {
   try {
     switch (dest.transport) {
       case Transport::Oci:
         if (!dest.digest.empty())
           throw Error("an image is written under a tag, not a digest", ErrorKind::Usage);
-        return write_oci_dir(image, dest);
+        write_oci_dir(image, dest);
+        break;
       case Transport::OciArchive:
-        return write_oci_archive(image, dest);
+        write_oci_archive(image, dest);
+        break;
       case Transport::DockerArchive:
-        return write_docker_archive(image, dest);
+        write_docker_archive(image, dest);
+        break;
       case Transport::Dir:
-        return write_rootfs_dir(image, dest);
+        write_rootfs_dir(image, dest);
+        break;
       case Transport::Docker:
-        throw Error("docker:// is not wired yet", ErrorKind::Usage);
+        return write_registry(image, dest, options);
     }
+    return image.manifest_blob.digest();
   } catch (const Error& e) {
     throw Error(dest.str() + ": " + e.what(), e.kind());
   } catch (const std::exception& e) {

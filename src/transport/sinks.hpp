@@ -7,6 +7,7 @@
 #include "dslim/image.hpp"
 #include "dslim/oci.hpp"
 #include "dslim/reference.hpp"
+#include "dslim/transport_options.hpp"
 
 namespace dslim {
 
@@ -14,6 +15,9 @@ void write_oci_dir(const Image& image, const Reference& ref);
 void write_oci_archive(const Image& image, const Reference& ref);
 void write_docker_archive(const Image& image, const Reference& ref);
 void write_rootfs_dir(const Image& image, const Reference& ref);
+// Returns the digest the registry holds the manifest under.
+std::string write_registry(const Image& image, const Reference& ref,
+                           const TransportOptions& options);
 
 // Writes an OCI layout for `image` and `index`, plus `extra` top-level files,
 // as one tar to `fd`, entries sorted by name.

@@ -10,7 +10,11 @@ namespace dslim {
 
 Image read_docker_archive(const LayoutFiles& files, const Reference& ref);
 
-Image load_image(const Reference& ref, const oci::Platform& platform) {
+Image read_registry(const Reference& ref, const oci::Platform& platform,
+                    const TransportOptions& options);
+
+Image load_image(const Reference& ref, const oci::Platform& platform,
+                 const TransportOptions& options) {
   try {
     switch (ref.transport) {
       case Transport::Oci:
@@ -21,7 +25,7 @@ Image load_image(const Reference& ref, const oci::Platform& platform) {
       case Transport::DockerArchive:
         return read_docker_archive(*archive_files(ref.path), ref);
       case Transport::Docker:
-        throw Error("docker:// is not wired yet", ErrorKind::Usage);
+        return read_registry(ref, platform, options);
       case Transport::Dir:
         break;
     }

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# docker:// end to end against real docker-registry instances on 127.0.0.1:
+# pull by tag and digest, a multi-platform index, push of the slimmed image
+# (then skopeo copy + umoci unpack + runc run of what was pushed), a warm
+# pull fetching no blob, Basic auth by --creds and config.json, a wrong
+# password, a stopped registry (exit 4, no tag left behind), TLS with a
+# private CA through --cert-dir.
+source "$(dirname "$0")/../support/e2e.sh"
+need umoci runc skopeo jq htpasswd openssl
+FX=$DSLIM_FIXTURE_DIR
+L=$TMP/layout
+
+umoci --log error init --layout "$L"
+umoci --log error new --image "$L:base"
+umoci --log error unpack --image "$L:base" "$TMP/b1"
+r=$TMP/b1/rootfs
+mkdir -p "$r/lib64" "$r/lib/x86_64-linux-gnu" "$r/opt/x/bin" "$r/opt/x/lib"
+cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/"
+cp -L /lib/x86_64-linux-gnu/libc.so.6 "$r/lib/x86_64-linux-gnu/"
+cp "$FX/bin/app_runpath" "$r/opt/x/bin/app"
+cp "$FX/lib/libx.so.1.2.3" "$r/opt/x/lib/"
+ln -s libx.so.1.2.3 "$r/opt/x/lib/libx.so.1"
+umoci --log error repack --image "$L:v1" "$TMP/b1"
+umoci --log error unpack --image "$L:v1" "$TMP/b2"
+rm "$TMP/b2/rootfs/opt/x/lib/libx.so.1.2.3"
+umoci --log error repack --image "$L:v2" "$TMP/b2"
+
+# A multi-platform index: v1 for linux/amd64, v2 for linux/arm64/v8.
+desc() { jq -c --arg t "$1" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]==$t) | del(.annotations)' "$L/index.json"; }
+jq -n --argjson a "$(desc v1)" --argjson b "$(desc v2)" '{schemaVersion: 2,
+  mediaType: "application/vnd.oci.image.index.v1+json",
+  manifests: [($b + {platform: {os: "linux", architecture: "arm64", variant: "v8"}}),
+              ($a + {platform: {os: "linux", architecture: "amd64"}})]}' >"$TMP/index.json"
+idx=$(sha256sum "$TMP/index.json" | cut -d' ' -f1)
+cp "$TMP/index.json" "$L/blobs/sha256/$idx"
+jq --arg d "sha256:$idx" --argjson s "$(stat -c %s "$TMP/index.json")" \
+  '.manifests += [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
+                   annotations: {"org.opencontainers.image.ref.name": "multi"}}]' \
+  "$L/index.json" >"$TMP/top.json" && mv "$TMP/top.json" "$L/index.json"
+
+start_registry
+R=$REGISTRY
+skopeo_ copy -q --dest-tls-verify=false "oci:$L:v1" "docker://$R/base:1" || fail "skopeo push v1 failed"
+skopeo_ copy -q --all --dest-tls-verify=false "oci:$L:multi" "docker://$R/multi:1" ||
+  fail "skopeo push of the index failed"
+digest=$(skopeo_ inspect --tls-verify=false "docker://$R/base:1" | jq -r .Digest)
+
+deps() { "$DSLIM" deps --pick /opt/x/bin/app --format list "$@"; }
+want=$(deps --from "oci:$L:v1") || fail "deps from the layout failed"
+got=$(deps --from "docker://$R/base:1" 2>"$TMP/pull.err") || fail "pull by tag failed: $(cat "$TMP/pull.err")"
+[[ $got == "$want" ]] || fail "pull by tag: $got"
+got=$(deps --from "docker://$R/base@$digest" --no-cache) || fail "pull by digest failed"
+[[ $got == "$want" ]] || fail "pull by digest: $got"
+echo "ok: pull by tag and by digest"
+
+# Warm: manifests only, not one blob GET.
+"$DSLIM" -v deps --pick /opt/x/bin/app --format list --from "docker://$R/base:1" >/dev/null 2>"$TMP/warm.err" ||
+  fail "warm pull failed"
+grep -q "GET .*/manifests/1" "$TMP/warm.err" || fail "-v shows no manifest GET: $(cat "$TMP/warm.err")"
+grep -q "GET .*/blobs/" "$TMP/warm.err" && fail "a warm pull fetched a blob: $(grep blobs "$TMP/warm.err")"
+echo "ok: a second pull fetches no blob"
+
+# The index: amd64 by default (from the ELF), arm64 on request.
+deps --from "docker://$R/multi:1" >/dev/null || fail "index, default platform failed"
+expect_exit 2 "$DSLIM" -q deps --pick /opt/x/bin/app --from "docker://$R/multi:1" --platform linux/arm64
+[[ $E2E_STDERR == *libx.so.1* ]] || fail "arm64 should be v2, without libx: $E2E_STDERR"
+echo "ok: an index gives the platform asked for"
+
+# Push the slimmed image, then read and run it with independent tools.
+out=$("$DSLIM" -q binary --pick /opt/x/bin/app --from "docker://$R/base:1" -o "docker://$R/team/app:1.4") ||
+  fail "push failed"
+pushed=$(skopeo_ inspect --tls-verify=false "docker://$R/team/app:1.4" | jq -r .Digest)
+[[ $out == "$pushed" ]] || fail "dslim printed $out, the registry has $pushed"
+skopeo_ copy -q --src-tls-verify=false "docker://$R/team/app:1.4" "oci:$TMP/pulled:1.4" || fail "skopeo pull failed"
+expect_runs "$TMP/pulled:1.4" "x=42"
+again=$("$DSLIM" -q binary --pick /opt/x/bin/app --from "docker://$R/base:1" -o "docker://$R/team/app:1.4") ||
+  fail "second push failed"
+[[ $again == "$pushed" ]] || fail "a second push gave another digest"
+echo "ok: push, skopeo copy, umoci unpack, runc run"
+
+# A stopped registry: retried, then exit 4 naming it; a failed push leaves no tag.
+stop_registry
+expect_exit 4 "$DSLIM" deps --pick /opt/x/bin/app --from "docker://$R/base:1" --no-cache
+[[ $E2E_STDERR == *"$R"* ]] || fail "the error does not name the registry: $E2E_STDERR"
+"$DSLIM" -q binary --pick /opt/x/bin/app --from "oci:$L:v1" -o "docker://$R/team/app:broken" >/dev/null 2>&1 &&
+  fail "a push to a stopped registry succeeded"
+restart_registry
+skopeo_ inspect --tls-verify=false "docker://$R/team/app:broken" >/dev/null 2>&1 && fail "a failed push left a tag"
+echo "ok: a stopped registry fails cleanly with exit 4"
+
+# Basic auth: --creds, config.json, and a wrong password (never printed).
+htpasswd -Bbn alice s3cret >"$TMP/htpasswd"
+start_registry --htpasswd "$TMP/htpasswd"
+A=$REGISTRY
+skopeo_ copy -q --dest-tls-verify=false --dest-creds alice:s3cret "oci:$L:v1" "docker://$A/base:1" ||
+  fail "skopeo push with auth failed"
+got=$(deps --from "docker://$A/base:1" --creds alice:s3cret --no-cache) || fail "--creds failed"
+[[ $got == "$want" ]] || fail "--creds: $got"
+mkdir -p "$TMP/docker"
+jq -n --arg k "$A" --arg a "$(printf alice:s3cret | base64)" '{auths: {($k): {auth: $a}}}' >"$TMP/docker/config.json"
+got=$(DOCKER_CONFIG=$TMP/docker deps --from "docker://$A/base:1" --no-cache) || fail "config.json creds failed"
+[[ $got == "$want" ]] || fail "config.json: $got"
+expect_exit 4 "$DSLIM" deps --pick /opt/x/bin/app --from "docker://$A/base:1" --creds alice:n0pe --no-cache
+[[ $E2E_STDERR == *401* || $E2E_STDERR == *nauthorized* ]] || fail "no clear 401: $E2E_STDERR"
+[[ $E2E_STDERR == *n0pe* ]] && fail "the password leaked: $E2E_STDERR"
+echo "ok: Basic auth by --creds and config.json; a wrong password is a clear error"
+
+# TLS with a private CA, through --cert-dir.
+make_test_ca "$TMP/ca"
+start_registry --tls "$TMP/ca/server.crt" "$TMP/ca/server.key"
+T=$REGISTRY
+mkdir "$TMP/certs" && cp "$TMP/ca/ca.crt" "$TMP/certs/"
+skopeo_ copy -q --dest-cert-dir "$TMP/certs" "oci:$L:v1" "docker://$T/base:1" || fail "skopeo TLS push failed"
+got=$(deps --from "docker://$T/base:1" --cert-dir "$TMP/certs" --no-cache) || fail "--cert-dir failed"
+[[ $got == "$want" ]] || fail "--cert-dir: $got"
+expect_exit 4 "$DSLIM" deps --pick /opt/x/bin/app --from "docker://$T/base:1" --no-cache
+[[ $E2E_STDERR == *"$T"* ]] || fail "the TLS error does not name the registry: $E2E_STDERR"
+echo "ok: TLS with a private CA"
