@@ -138,13 +138,14 @@ TEST_CASE("bad references are usage errors naming the reference") {
   usage("http://host.io/app", "not an image reference");
 }
 
-TEST_CASE("registry references are not read yet") {
+TEST_CASE("an unreachable registry is a network error naming it") {
+  TransportOptions options;
+  options.registry.attempts = 1;  // port 1 refuses at once; no retry needed to show it
   try {
-    load_image(parse_reference("docker://127.0.0.1:5000/app:1"));
+    load_image(parse_reference("docker://127.0.0.1:1/app:1"), kDefaultPlatform, options);
     FAIL("loaded a registry image");
   } catch (const Error& e) {
-    CHECK(e.kind() == ErrorKind::Usage);
-    CHECK_THAT(e.what(),
-               Catch::Contains("docker://127.0.0.1:5000/app:1: docker:// is not wired yet"));
+    CHECK(e.kind() == ErrorKind::Network);
+    CHECK_THAT(e.what(), Catch::StartsWith("docker://127.0.0.1:1/app:1: 127.0.0.1:1/app: GET "));
   }
 }
