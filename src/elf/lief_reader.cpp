@@ -112,10 +112,16 @@ void cross_check(const std::string& path, const ElfInfo& light, const ElfInfo& l
 }  // namespace
 
 ElfInfo read_elf_file(const std::string& path, Depth depth) {
-  const std::vector<uint8_t> bytes = detail::read_file_bytes(path);
+  const detail::HostFile file(path);
+  if (depth == Depth::Headers) {
+    // The loader's view only: a few small reads, not the whole file.
+    return read_elf(
+        file.size(), [&](uint64_t offset, std::span<std::byte> out) { file.read(offset, out); },
+        path);
+  }
+  const std::vector<uint8_t> bytes = file.read_all();
   // LIEF parses exactly the bytes validated here, not a second read of the path.
   const ElfInfo light = read_elf(std::as_bytes(std::span(bytes)), path);
-  if (depth == Depth::Headers) return light;
   const auto binary = parse_with_lief(bytes, path);
   ElfInfo info = info_from_lief(*binary);
   cross_check(path, light, info);
