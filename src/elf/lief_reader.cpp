@@ -2,6 +2,7 @@
 // malformed files silently (and may crash on hostile ones), so the light reader
 // validates the same bytes first and must agree with LIEF afterwards.
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <array>
 #include <string>
@@ -17,9 +18,20 @@ namespace {
 constexpr uint64_t kDtNeeded = 1, kDtSoname = 14, kDtRpath = 15, kDtRunpath = 29;
 constexpr uint64_t kDtFlags1 = 0x6ffffffb;
 
-// dslim-lief.so, found through dslim's RUNPATH ($ORIGIN: beside it).
+// dslim-lief.so beside the running program, else wherever the loader's
+// search finds it (a test's RUNPATH or LD_LIBRARY_PATH). Beside is spelled
+// out from /proc/self/exe: a sanitizer's dlopen interceptor hides dslim's
+// RUNPATH ($ORIGIN) from the loader.
 DslimLiefRead load_lief() {
-  void* module = ::dlopen(detail::kLiefModule, RTLD_NOW | RTLD_LOCAL);
+  void* module = nullptr;
+  std::array<char, 4096> exe{};
+  const ssize_t n = ::readlink("/proc/self/exe", exe.data(), exe.size() - 1);
+  if (n > 0) {
+    std::string beside(exe.data(), static_cast<size_t>(n));
+    beside = beside.substr(0, beside.rfind('/') + 1) + detail::kLiefModule;
+    module = ::dlopen(beside.c_str(), RTLD_NOW | RTLD_LOCAL);
+  }
+  if (module == nullptr) module = ::dlopen(detail::kLiefModule, RTLD_NOW | RTLD_LOCAL);
   if (module == nullptr) {
     throw Error(std::string("cannot load LIEF for the full ELF check: ") + ::dlerror());
   }
