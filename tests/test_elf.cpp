@@ -332,6 +332,23 @@ void check_synthetic(const ElfInfo& info, const Synthetic& s) {
 // Mutates `original` `rounds` times (seeded) and requires read_elf to succeed
 // or throw dslim::Error each time; anything else (or, under ASan, any read
 // outside the span) is a bug.
+// What a reader made of the bytes: its fields, or its error message.
+template <typename Read>
+std::string outcome(Read&& read) {
+  try {
+    const ElfInfo i = read();
+    std::ostringstream out;
+    out << int(i.elf_class) << ' ' << i.little_endian << ' ' << i.machine << ' ' << int(i.osabi)
+        << ' ' << int(i.type) << ' ' << i.has_dynamic << ' ' << i.interpreter.value_or("-") << ' '
+        << i.soname.value_or("-") << ' ' << i.rpath.value_or("-") << ' ' << i.runpath.value_or("-")
+        << ' ' << i.flags_1;
+    for (const auto& n : i.needed) out << ' ' << n;
+    return out.str();
+  } catch (const dslim::Error& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
 void fuzz_light(const std::vector<std::byte>& original, int rounds, uint32_t seed,
                 std::vector<std::byte> (*mutate)(std::vector<std::byte>, std::mt19937&)) {
   std::mt19937 rng(seed);
@@ -347,6 +364,19 @@ void fuzz_light(const std::vector<std::byte>& original, int rounds, uint32_t see
     } catch (const std::exception& e) {
       FAIL("round " << i << ": unexpected exception " << e.what());
     }
+    // Read piecewise (as the resolver's walk reads), the same bytes say the
+    // same; and the reader never asks for a byte past the end.
+    const auto windowed = [&] {
+      return read_elf(
+          bytes.size(),
+          [&](uint64_t offset, std::span<std::byte> out) {
+            REQUIRE(offset <= bytes.size());
+            REQUIRE(out.size() <= bytes.size() - offset);
+            std::memcpy(out.data(), bytes.data() + offset, out.size());
+          },
+          "mutant");
+    };
+    REQUIRE(outcome(windowed) == outcome([&] { return read_elf(bytes, "mutant"); }));
   }
   INFO("accepted " << ok << ", rejected " << rejected);
   CHECK(ok > 0);

@@ -8,7 +8,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -360,6 +363,67 @@ TEMPLATE_TEST_CASE("read_text", "[rootfs]", MemTree, DirTree) {
   CHECK(read_text(fs, "/limit")->size() == (64ull << 20));
 }
 
+// What resolve() made of a path: the physical path and links, or the error.
+std::string outcome_of(const std::function<std::optional<Resolved>()>& resolve_it) {
+  try {
+    auto r = resolve_it();
+    if (!r) return "<absent>";
+    std::string out = r->path;
+    for (const auto& link : r->links) out += " via " + link;
+    return out;
+  } catch (const Error& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
+TEMPLATE_TEST_CASE("PathResolver resolves as resolve() does", "[rootfs]", MemTree, DirTree) {
+  TestType t;
+  t.dir("/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3");
+  t.link("/lib", "usr/lib");
+  t.link("/lib64", "/usr/lib");
+  t.file("/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", "Z");
+  t.link("/usr/lib/x86_64-linux-gnu/libz.so.1", "libz.so.1.2.13");
+  t.link("/usr/lib/x86_64-linux-gnu/abs", "/lib/x86_64-linux-gnu/libz.so.1");
+  t.link("/usr/lib/x86_64-linux-gnu/up", "../../../etc/x");
+  t.link("/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libz.so.1", "../../libz.so.1");
+  t.file("/etc/x", "X");
+  t.link("/a", "b");
+  t.link("/b", "/a");
+  t.link("/dirlink", "usr/lib/x86_64-linux-gnu");
+  const RootFs& fs = t.fs();
+  PathResolver paths(fs);
+  const Strings cases = {"/lib/x86_64-linux-gnu/libz.so.1",
+                         "/lib/x86_64-linux-gnu/abs",
+                         "/lib64/x86_64-linux-gnu/up",
+                         "/lib/x86_64-linux-gnu/libz.so.1/",
+                         "/lib/x86_64-linux-gnu/none",
+                         "/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libz.so.1",
+                         "/lib/x86_64-linux-gnu/libz.so.1/x",
+                         "/lib/x86_64-linux-gnu/libz.so.1/..",
+                         "/lib/x86_64-linux-gnu/.",
+                         "/lib/x86_64-linux-gnu/",
+                         "/lib/../etc/x",
+                         "/nodir/libz.so.1",
+                         "/etc/x/y",
+                         "/a/x",
+                         "/a",
+                         "/dirlink",
+                         "/",
+                         "relative/x",
+                         "lib/x86_64-linux-gnu/libz.so.1",
+                         "//lib//x86_64-linux-gnu//libz.so.1"};
+  // Twice: the second round answers from the remembered directories.
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& path : cases) {
+      for (const bool follow_last : {true, false}) {
+        INFO(path << " follow_last " << follow_last << " round " << round);
+        CHECK(outcome_of([&] { return paths.resolve(path, follow_last); }) ==
+              outcome_of([&] { return resolve(fs, path, follow_last); }));
+      }
+    }
+  }
+}
+
 TEMPLATE_TEST_CASE("backend primitives", "[rootfs]", MemTree, DirTree) {
   TestType t;
   t.file("/etc/hosts", "127.0.0.1 localhost\n");
@@ -384,6 +448,18 @@ TEMPLATE_TEST_CASE("backend primitives", "[rootfs]", MemTree, DirTree) {
   CHECK(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()) ==
         "127.0.0.1 localhost\n");
   CHECK(fs.open("/etc/b")->bytes().empty());
+
+  auto reader = fs.open_reader("/etc/hosts");
+  CHECK(reader->size() == 20);
+  std::string piece(9, '\0');
+  reader->read(10, std::as_writable_bytes(std::span(piece)));
+  CHECK(piece == "localhost");
+  CHECK_THROWS_WITH(reader->read(15, std::as_writable_bytes(std::span(piece))),
+                    Contains("/etc/hosts in " + fs.describe()));
+  CHECK(fs.open_reader("/etc/b")->size() == 0);
+  CHECK_THROWS_WITH(fs.open_reader("/etc/a"), Contains("/etc/a in " + fs.describe()));
+  CHECK_THROWS_WITH(fs.open_reader("/etc/l"), Contains("/etc/l in " + fs.describe()));
+  CHECK_THROWS_AS(fs.open_reader("/etc/none"), Error);
 
   CHECK_THROWS_WITH(fs.open("/etc/a"), Contains("/etc/a in " + fs.describe()));
   CHECK_THROWS_WITH(fs.open("/etc/l"), Contains("/etc/l in " + fs.describe()));

@@ -4,6 +4,7 @@
 // resolver's walk over every candidate library, which must not parse whole
 // files) and LIEF (for the user's own binaries and deeper checks).
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -52,6 +53,13 @@ std::optional<std::string> script_interpreter(std::span<const std::byte> bytes);
 // lies inside `bytes` (a truncated file is an error, never fewer entries).
 // `name` is only used in error messages. Throws dslim::Error.
 ElfInfo read_elf(std::span<const std::byte> bytes, const std::string& name);
+
+// Fills `out` with the file's bytes from `offset`; throws dslim::Error when it cannot.
+using ReadAt = std::function<void(uint64_t offset, std::span<std::byte> out)>;
+
+// The same over a file of `size` bytes read piecewise: only the few windows the
+// loader reads are fetched (a few KiB of a library of many MiB).
+ElfInfo read_elf(uint64_t size, const ReadAt& read_at, const std::string& name);
 
 // How much of a file on this machine to read: the loader's view only (the
 // light reader: `deps` stays as fast as `ld.so --list`), or that plus a full

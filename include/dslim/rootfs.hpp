@@ -34,6 +34,18 @@ class FileView {
   virtual std::span<const std::byte> bytes() const = 0;
 };
 
+// One regular file read piecewise, for callers that need a few hundred bytes
+// of a large file (the resolver reads the headers of every candidate library:
+// on this machine class a page fault costs ~20 us, a small pread far less).
+class FileReader {
+ public:
+  virtual ~FileReader() = default;
+  virtual uint64_t size() const = 0;
+  // Fills `out` from `offset`. Throws dslim::Error when that reaches past the
+  // end (the file shrank) or the read fails.
+  virtual void read(uint64_t offset, std::span<std::byte> out) const = 0;
+};
+
 class RootFs {
  public:
   virtual ~RootFs() = default;
@@ -47,6 +59,8 @@ class RootFs {
   virtual std::vector<std::string> list(const std::string& path) const = 0;
   // Contents of a regular file. Throws dslim::Error if not a regular file.
   virtual std::unique_ptr<FileView> open(const std::string& path) const = 0;
+  // The same file, read piecewise. The default reads through open().
+  virtual std::unique_ptr<FileReader> open_reader(const std::string& path) const;
 };
 
 // Upper bound on symlinks followed while resolving one path (Linux's MAXSYMLINKS).
@@ -72,6 +86,21 @@ struct Resolved {
 // Throws dslim::Error on a loop or more than kMaxSymlinkHops hops.
 std::optional<Resolved> resolve(const RootFs& fs, const std::string& path, bool follow_last = true);
 
+// resolve() that remembers the directories it has resolved, for a caller that
+// looks up many names in a few directories (the resolver's walk: thousands of
+// candidates in a dozen directories, each reached through /lib -> usr/lib).
+// The root must not change while it is used.
+class PathResolver {
+ public:
+  explicit PathResolver(const RootFs& fs) : fs_(fs) {}
+  std::optional<Resolved> resolve(const std::string& path, bool follow_last = true);
+
+ private:
+  const RootFs& fs_;
+  std::optional<Stat> root_;
+  std::map<std::string, std::optional<Resolved>, std::less<>> dirs_;
+};
+
 // Reads a whole file after resolving `path`; nullopt when absent.
 std::optional<std::string> read_text(const RootFs& fs, const std::string& path);
 
@@ -91,17 +120,20 @@ class DirRootFs : public RootFs {
   std::string readlink(const std::string& path) const override;
   std::vector<std::string> list(const std::string& path) const override;
   std::unique_ptr<FileView> open(const std::string& path) const override;
+  std::unique_ptr<FileReader> open_reader(const std::string& path) const override;
   const std::string& dir() const { return dir_; }
 
  private:
   std::string host_path(const std::string& path) const;
+  // Opens a regular file following no symlink; throws as open() does.
+  int open_regular(const std::string& path, uint64_t& size) const;
   // An O_PATH descriptor of a physical directory, opened with no symlink
   // followed and kept: the resolver looks up thousands of names in a few
   // directories, and this makes each one a single fstatat. -1 with errno set.
-  int dir_fd(const std::string& dir) const;
+  int dir_fd(std::string_view dir) const;
   std::string dir_;
   mutable std::mutex fds_mutex_;
-  mutable std::map<std::string, int> dir_fds_;
+  mutable std::map<std::string, int, std::less<>> dir_fds_;
 };
 
 // In-memory RootFs for tests and for files dslim makes itself.
@@ -144,6 +176,7 @@ class OverlayRootFs : public RootFs {
   std::string readlink(const std::string& path) const override;
   std::vector<std::string> list(const std::string& path) const override;
   std::unique_ptr<FileView> open(const std::string& path) const override;
+  std::unique_ptr<FileReader> open_reader(const std::string& path) const override;
 
   // Each returns the physical path the entry landed at. Throws dslim::Error
   // when a parent is an existing non-directory.

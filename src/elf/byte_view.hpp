@@ -1,21 +1,44 @@
 #pragma once
-// Bounds-checked, endian-aware integer reads over a byte span. Every read is
-// checked, so no input can make the ELF reader touch memory outside the span.
+// Bounds-checked, endian-aware integer reads over a file's bytes, held in
+// memory or fetched in small windows. Every read is checked, so no input can
+// make the ELF reader touch memory outside the bytes.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
 
 namespace dslim::elf::detail {
 
+// Where the bytes come from.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual uint64_t size() const = 0;
+  // [offset, offset + length) as contiguous memory, valid while the source
+  // lives. The caller has checked that the range lies inside size().
+  virtual const std::byte* data(uint64_t offset, uint64_t length) const = 0;
+};
+
+class SpanSource : public ByteSource {
+ public:
+  explicit SpanSource(std::span<const std::byte> bytes) : bytes_(bytes) {}
+  uint64_t size() const override { return bytes_.size(); }
+  const std::byte* data(uint64_t offset, uint64_t) const override { return bytes_.data() + offset; }
+
+ private:
+  std::span<const std::byte> bytes_;
+};
+
 class ByteView {
  public:
-  ByteView(std::span<const std::byte> bytes, bool little_endian)
-      : bytes_(bytes), little_(little_endian) {}
+  ByteView(const ByteSource& source, bool little_endian)
+      : source_(&source), little_(little_endian) {}
 
-  uint64_t size() const { return bytes_.size(); }
+  uint64_t size() const { return source_->size(); }
 
-  // True when [offset, offset + length) lies inside the span (overflow-safe).
+  // True when [offset, offset + length) lies inside the bytes (overflow-safe).
   bool contains(uint64_t offset, uint64_t length) const {
     return offset <= size() && length <= size() - offset;
   }
@@ -25,7 +48,7 @@ class ByteView {
   // reading, as a last line of defence.
   bool read(uint64_t offset, unsigned width, uint64_t& out) const {
     if (!contains(offset, width)) return false;
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes_.data()) + offset;
+    const auto* p = reinterpret_cast<const unsigned char*>(source_->data(offset, width));
     out = 0;
     for (unsigned i = 0; i < width; ++i) {
       const unsigned shift = 8 * (little_ ? i : width - 1 - i);
@@ -35,19 +58,27 @@ class ByteView {
   }
 
   // Offset of the first NUL in [offset, end), or `end` when there is none.
+  // Scans in steps, so a source read in windows fetches only what it scans.
   uint64_t find_nul(uint64_t offset, uint64_t end) const {
-    if (end > size() || offset >= end) return end;
-    const auto* base = reinterpret_cast<const char*>(bytes_.data());
-    const void* hit = std::memchr(base + offset, 0, end - offset);
-    return hit ? static_cast<uint64_t>(static_cast<const char*>(hit) - base) : end;
+    constexpr uint64_t kStep = 4096;
+    if (end > size()) return end;
+    while (offset < end) {
+      const uint64_t n = std::min(end - offset, kStep);
+      const auto* p = reinterpret_cast<const char*>(source_->data(offset, n));
+      if (const void* hit = std::memchr(p, 0, n))
+        return offset + (static_cast<const char*>(hit) - p);
+      offset += n;
+    }
+    return end;
   }
 
-  const char* chars(uint64_t offset) const {
-    return reinterpret_cast<const char*>(bytes_.data()) + offset;
+  // The bytes [offset, offset + length) as a string; the caller has checked the range.
+  std::string string(uint64_t offset, uint64_t length) const {
+    return {reinterpret_cast<const char*>(source_->data(offset, length)), length};
   }
 
  private:
-  std::span<const std::byte> bytes_;
+  const ByteSource* source_;
   bool little_;
 };
 

@@ -1,10 +1,13 @@
 // The light ELF reader: only what the dynamic loader reads, straight from the
 // bytes, with every offset checked against the span (it runs on every
 // candidate library of the resolver's walk and on hostile files).
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "dslim/elf.hpp"
 #include "dslim/error.hpp"
@@ -57,10 +60,49 @@ struct DynamicScalars {
   uint64_t flags_1 = 0;
 };
 
+// Fetches the few windows the loader reads (headers, dynamic segment,
+// strings) through `read_at`, each once; ranges are checked before they are
+// asked for.
+class WindowSource : public detail::ByteSource {
+ public:
+  WindowSource(uint64_t size, const ReadAt& read_at) : size_(size), read_at_(read_at) {}
+  uint64_t size() const override { return size_; }
+  const std::byte* data(uint64_t offset, uint64_t length) const override {
+    for (const auto& w : windows_) {
+      if (offset >= w.offset && length <= w.size && offset - w.offset <= w.size - length)
+        return w.bytes.get() + (offset - w.offset);
+    }
+    // One read of at least a page: the program headers follow the ELF
+    // header, and the strings a library names sit close together.
+    constexpr uint64_t kWindow = 4096;
+    const uint64_t n = std::max(length, std::min(kWindow, size_ - offset));
+    Window w{offset, n, std::make_unique_for_overwrite<std::byte[]>(n)};
+    read_at_(offset, {w.bytes.get(), n});
+    windows_.push_back(std::move(w));
+    return windows_.back().bytes.get();
+  }
+  // The first bytes, for the magic and #! checks.
+  std::span<const std::byte> head(uint64_t n) const {
+    n = std::min(n, size_);
+    return {n == 0 ? nullptr : data(0, n), n};
+  }
+
+ private:
+  struct Window {
+    uint64_t offset, size;
+    std::unique_ptr<std::byte[]> bytes;
+  };
+  uint64_t size_;
+  const ReadAt& read_at_;
+  mutable std::vector<Window> windows_;
+};
+
 class Reader {
  public:
-  Reader(std::span<const std::byte> bytes, const std::string& name)
-      : bytes_(bytes), view_(bytes, true), name_(name) {}
+  // `head`: the file's first bytes (at least 256, or all of it), for the
+  // magic and #! checks.
+  Reader(const detail::ByteSource& source, std::span<const std::byte> head, const std::string& name)
+      : head_(head), view_(source, true), source_(source), name_(name) {}
 
   ElfInfo read() {
     read_ident();
@@ -90,9 +132,9 @@ class Reader {
 
   void read_ident() {
     if (view_.size() == 0) fail("not an ELF file (empty file)");
-    if (auto interp = script_interpreter(bytes_))
+    if (auto interp = script_interpreter(head_))
       fail("is a script (#!" + *interp + "), not an ELF file");
-    if (!has_elf_magic(bytes_)) fail("not an ELF file");
+    if (!has_elf_magic(head_)) fail("not an ELF file");
     require(0, 16, "ELF identification ends");
     const auto cls = uint(4, 1, "ELF identification ends");
     const auto data = uint(5, 1, "ELF identification ends");
@@ -104,7 +146,7 @@ class Reader {
     info_.little_endian = data == 1;
     info_.osabi = static_cast<uint8_t>(uint(7, 1, "ELF identification ends"));
     layout_ = cls == 1 ? &kLayout32 : &kLayout64;
-    view_ = ByteView(bytes_, info_.little_endian);
+    view_ = ByteView(source_, info_.little_endian);
   }
 
   void read_header() {
@@ -150,7 +192,7 @@ class Reader {
     const uint64_t end = s.offset + s.filesz;
     const uint64_t nul = view_.find_nul(s.offset, end);
     if (nul == end) fail("PT_INTERP is not NUL-terminated");
-    info_.interpreter = std::string(view_.chars(s.offset), nul - s.offset);
+    info_.interpreter = view_.string(s.offset, nul - s.offset);
   }
 
   // Virtual address to file offset through the PT_LOAD segment holding it.
@@ -240,7 +282,7 @@ class Reader {
     if (nul == end)
       fail(std::string(tag) + " string at offset " + std::to_string(index) +
            " is not NUL-terminated");
-    return std::string(view_.chars(strtab_ + index), nul - strtab_ - index);
+    return view_.string(strtab_ + index, nul - strtab_ - index);
   }
 
   void read_strings() {
@@ -274,8 +316,9 @@ class Reader {
     return "0x" + out;
   }
 
-  std::span<const std::byte> bytes_;
+  std::span<const std::byte> head_;
   ByteView view_;
+  const detail::ByteSource& source_;
   const std::string& name_;
   const Layout* layout_ = &kLayout64;
   ElfInfo info_;
@@ -293,7 +336,14 @@ bool has_elf_magic(std::span<const std::byte> bytes) {
 }
 
 ElfInfo read_elf(std::span<const std::byte> bytes, const std::string& name) {
-  return Reader(bytes, name).read();
+  const detail::SpanSource source(bytes);
+  return Reader(source, bytes, name).read();
+}
+
+ElfInfo read_elf(uint64_t size, const ReadAt& read_at, const std::string& name) {
+  const WindowSource source(size, read_at);
+  // Linux reads at most 256 bytes of a #! line (BINPRM_BUF_SIZE).
+  return Reader(source, source.head(256), name).read();
 }
 
 }  // namespace dslim::elf

@@ -14,20 +14,6 @@
 namespace dslim::elf::detail {
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw Error(path + ": " + what);
 }
@@ -40,25 +26,51 @@ std::string open_error(int err) {
 
 }  // namespace
 
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
+HostFile::HostFile(const std::string& path) : path_(path) {
   // O_NONBLOCK: opening a FIFO must not hang before fstat rejects it.
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (fd.get() < 0) fail(path, open_error(errno));
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd_ < 0) fail(path, open_error(errno));
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0)
-    fail(path, std::string("cannot stat (") + std::strerror(errno) + ")");
-  if (S_ISDIR(st.st_mode)) fail(path, "is a directory, not an ELF file");
-  if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  if (::fstat(fd_, &st) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    fail(path, std::string("cannot stat (") + std::strerror(err) + ")");
+  }
+  const char* wrong = S_ISDIR(st.st_mode)    ? "is a directory, not an ELF file"
+                      : !S_ISREG(st.st_mode) ? "not a regular file"
+                                             : nullptr;
+  if (wrong != nullptr) {
+    ::close(fd_);
+    fail(path, wrong);
+  }
+  size_ = static_cast<uint64_t>(st.st_size);
+}
+
+HostFile::~HostFile() {
+  ::close(fd_);
+}
+
+size_t HostFile::read_some(uint64_t offset, std::span<std::byte> out) const {
   size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
+  while (done < out.size()) {
+    const ssize_t n =
+        ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(path, std::string("cannot read (") + std::strerror(errno) + ")");
-    if (n == 0) break;  // shrank while reading: validate what is there
+    if (n < 0) fail(path_, std::string("cannot read (") + std::strerror(errno) + ")");
+    if (n == 0) break;
     done += static_cast<size_t>(n);
   }
-  bytes.resize(done);
+  return done;
+}
+
+void HostFile::read(uint64_t offset, std::span<std::byte> out) const {
+  if (read_some(offset, out) != out.size()) fail(path_, "the file shrank while it was read");
+}
+
+std::vector<uint8_t> HostFile::read_all() const {
+  std::vector<uint8_t> bytes(size_);
+  // Shrank while reading: validate what is there.
+  bytes.resize(read_some(0, std::as_writable_bytes(std::span(bytes))));
   return bytes;
 }
 

@@ -1,81 +1,83 @@
 // The LIEF reader for the user's own binaries. LIEF 0.9 accepts truncated and
 // malformed files silently (and may crash on hostile ones), so the light reader
 // validates the same bytes first and must agree with LIEF afterwards.
-#include <LIEF/ELF.hpp>
-#include <LIEF/logging.hpp>
+#include <dlfcn.h>
+#include <unistd.h>
 
-#include <exception>
-#include <memory>
-#include <mutex>
+#include <array>
 #include <string>
 
 #include "dslim/elf.hpp"
 #include "dslim/error.hpp"
 #include "elf/file_bytes.hpp"
+#include "elf/lief_plugin.hpp"
 
 namespace dslim::elf {
 namespace {
 
-namespace L = LIEF::ELF;
+constexpr uint64_t kDtNeeded = 1, kDtSoname = 14, kDtRpath = 15, kDtRunpath = 29;
+constexpr uint64_t kDtFlags1 = 0x6ffffffb;
 
-std::unique_ptr<L::Binary> parse_with_lief(const std::vector<uint8_t>& bytes,
-                                           const std::string& path) {
-  // Library code never prints; LIEF's logger would.
-  static std::once_flag quiet;
-  std::call_once(quiet, [] { LIEF::Logger::disable(); });
-  std::unique_ptr<L::Binary> binary;
-  try {
-    binary = L::Parser::parse(bytes, path);
-  } catch (const std::exception& e) {
-    throw Error(path + ": LIEF cannot parse the ELF file (" + e.what() + ")");
-  } catch (...) {
-    throw Error(path + ": LIEF cannot parse the ELF file");
+// dslim-lief.so beside the running program, else wherever the loader's
+// search finds it (a test's RUNPATH or LD_LIBRARY_PATH). Beside is spelled
+// out from /proc/self/exe: a sanitizer's dlopen interceptor hides dslim's
+// RUNPATH ($ORIGIN) from the loader.
+DslimLiefRead load_lief() {
+  void* module = nullptr;
+  std::array<char, 4096> exe{};
+  const ssize_t n = ::readlink("/proc/self/exe", exe.data(), exe.size() - 1);
+  if (n > 0) {
+    std::string beside(exe.data(), static_cast<size_t>(n));
+    beside = beside.substr(0, beside.rfind('/') + 1) + detail::kLiefModule;
+    module = ::dlopen(beside.c_str(), RTLD_NOW | RTLD_LOCAL);
   }
-  if (!binary) throw Error(path + ": LIEF cannot parse the ELF file");
-  return binary;
-}
-
-void fill_header(const L::Binary& binary, ElfInfo& info) {
-  const L::Header& h = binary.header();
-  info.elf_class =
-      h.identity_class() == L::ELF_CLASS::ELFCLASS32 ? ElfClass::Elf32 : ElfClass::Elf64;
-  info.little_endian = h.identity_data() != L::ELF_DATA::ELFDATA2MSB;
-  info.machine = static_cast<uint16_t>(h.machine_type());
-  info.osabi = static_cast<uint8_t>(h.identity_os_abi());
-  info.type = static_cast<ObjectType>(h.file_type());
+  if (module == nullptr) module = ::dlopen(detail::kLiefModule, RTLD_NOW | RTLD_LOCAL);
+  if (module == nullptr) {
+    throw Error(std::string("cannot load LIEF for the full ELF check: ") + ::dlerror());
+  }
+  auto* read = reinterpret_cast<DslimLiefRead>(::dlsym(module, detail::kLiefReadSymbol));
+  if (read == nullptr) {
+    throw Error(std::string(detail::kLiefModule) + " has no " + detail::kLiefReadSymbol);
+  }
+  return read;
 }
 
 // Later entries win for single-valued tags, as in the loaders and read_elf.
-void fill_entry(const L::DynamicEntry& entry, ElfInfo& info) {
-  switch (entry.tag()) {
-    case L::DYNAMIC_TAGS::DT_NEEDED:
-      if (auto* e = dynamic_cast<const L::DynamicEntryLibrary*>(&entry))
-        info.needed.push_back(e->name());
+void take(void* context, DslimLiefField field, uint64_t tag, const char* text, uint64_t value) {
+  ElfInfo& info = *static_cast<ElfInfo*>(context);
+  switch (field) {
+    case kDslimLiefHeader:
+      info.elf_class = (value & 0xff) == 1 ? ElfClass::Elf32 : ElfClass::Elf64;
+      info.little_endian = (value >> 8 & 0xff) != 2;
+      info.osabi = static_cast<uint8_t>(value >> 16);
+      info.type = static_cast<ObjectType>(value >> 24 & 0xffff);
+      info.machine = static_cast<uint16_t>(value >> 40);
       break;
-    case L::DYNAMIC_TAGS::DT_SONAME:
-      if (auto* e = dynamic_cast<const L::DynamicSharedObject*>(&entry)) info.soname = e->name();
+    case kDslimLiefInterpreter:
+      info.interpreter = text;
       break;
-    case L::DYNAMIC_TAGS::DT_RPATH:
-      if (auto* e = dynamic_cast<const L::DynamicEntryRpath*>(&entry)) info.rpath = e->rpath();
+    case kDslimLiefDynamic:
+      info.has_dynamic = true;
       break;
-    case L::DYNAMIC_TAGS::DT_RUNPATH:
-      if (auto* e = dynamic_cast<const L::DynamicEntryRunPath*>(&entry))
-        info.runpath = e->runpath();
-      break;
-    case L::DYNAMIC_TAGS::DT_FLAGS_1:
-      info.flags_1 = entry.value();
-      break;
-    default:
+    case kDslimLiefEntry:
+      if (tag == kDtFlags1) info.flags_1 = value;
+      if (text == nullptr) break;
+      if (tag == kDtNeeded) info.needed.emplace_back(text);
+      if (tag == kDtSoname) info.soname = text;
+      if (tag == kDtRpath) info.rpath = text;
+      if (tag == kDtRunpath) info.runpath = text;
       break;
   }
 }
 
-ElfInfo info_from_lief(const L::Binary& binary) {
+ElfInfo parse_with_lief(const std::vector<uint8_t>& bytes, const std::string& path) {
+  static const DslimLiefRead read = load_lief();  // a throw leaves it to the next call
   ElfInfo info;
-  fill_header(binary, info);
-  if (binary.has_interpreter()) info.interpreter = binary.interpreter();
-  info.has_dynamic = binary.has(L::SEGMENT_TYPES::PT_DYNAMIC);
-  for (const L::DynamicEntry& entry : binary.dynamic_entries()) fill_entry(entry, info);
+  std::array<char, 512> error{};
+  if (read(bytes.data(), bytes.size(), path.c_str(), take, &info, error.data(), error.size()) !=
+      0) {
+    throw Error(path + ": " + error.data());
+  }
   return info;
 }
 
@@ -112,12 +114,17 @@ void cross_check(const std::string& path, const ElfInfo& light, const ElfInfo& l
 }  // namespace
 
 ElfInfo read_elf_file(const std::string& path, Depth depth) {
-  const std::vector<uint8_t> bytes = detail::read_file_bytes(path);
+  const detail::HostFile file(path);
+  if (depth == Depth::Headers) {
+    // The loader's view only: a few small reads, not the whole file.
+    return read_elf(
+        file.size(), [&](uint64_t offset, std::span<std::byte> out) { file.read(offset, out); },
+        path);
+  }
+  const std::vector<uint8_t> bytes = file.read_all();
   // LIEF parses exactly the bytes validated here, not a second read of the path.
   const ElfInfo light = read_elf(std::as_bytes(std::span(bytes)), path);
-  if (depth == Depth::Headers) return light;
-  const auto binary = parse_with_lief(bytes, path);
-  ElfInfo info = info_from_lief(*binary);
+  ElfInfo info = parse_with_lief(bytes, path);
   cross_check(path, light, info);
   return info;
 }

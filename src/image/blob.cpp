@@ -55,8 +55,11 @@ class CheckingReader : public ByteReader {
 
 }  // namespace
 
+// Not std::call_once: a throw out of it (a corrupt blob) aborts with a
+// static libstdc++, as pthread_once cannot be unwound through.
 struct Blob::Loaded {
-  std::once_flag once;
+  std::mutex mutex;
+  bool done = false;
   std::string bytes;
 };
 
@@ -107,10 +110,12 @@ std::unique_ptr<ByteReader> Blob::open() const {
 std::string_view Blob::bytes() const {
   if (!content_) return {};
   if (where_.empty() && content_->memory()) return *content_->memory();
-  std::call_once(loaded_->once, [&] {
+  std::lock_guard lock(loaded_->mutex);
+  if (!loaded_->done) {
     auto r = open();
     loaded_->bytes = read_all(*r, size(), where_);
-  });
+    loaded_->done = true;
+  }
   return loaded_->bytes;
 }
 

@@ -19,10 +19,10 @@ namespace {
 // documents. Anything larger must be streamed through on_body.
 constexpr size_t kMaxCollectedBody = 8u << 20;
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+// The shim (curl_shim.cpp) initialises libcurl once, under a static's
+// guard, when it loads it; not std::call_once, which cannot pass on the
+// exception a missing libcurl raises.
+void global_init() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -9,7 +9,12 @@ namespace dslim::resolve {
 
 Walk::Walk(const rootfs::RootFs& fs, const Options& options, Graph& graph, const elf::ElfInfo& arch,
            std::map<std::string, size_t>& shared_nodes)
-    : fs_(fs), options_(options), graph_(graph), arch_(arch), shared_nodes_(shared_nodes) {}
+    : fs_(fs),
+      paths_(fs),
+      options_(options),
+      graph_(graph),
+      arch_(arch),
+      shared_nodes_(shared_nodes) {}
 
 size_t Walk::add_program(const Program& program) {
   Node node;
@@ -18,7 +23,7 @@ size_t Walk::add_program(const Program& program) {
   node.info = program.info;
   size_t index = graph_.nodes.size();
   if (program.in_root_path) {
-    auto where = rootfs::resolve(fs_, *program.in_root_path);
+    auto where = paths_.resolve(*program.in_root_path);
     if (!where) throw Error(*program.in_root_path + ": not found in " + fs_.describe());
     node.path = *program.in_root_path;
     node.real_path = where->path;
@@ -57,10 +62,13 @@ void Walk::run(LoaderRules& rules, size_t program) {
 }
 
 std::optional<Candidate> Walk::open_candidate(const std::string& path, bool* wrong_arch) {
-  auto where = rootfs::resolve(fs_, path);
+  auto where = paths_.resolve(path);
   if (!where || where->stat.type != rootfs::FileType::Regular) return std::nullopt;
-  auto view = fs_.open(where->path);
-  auto info = elf::read_elf(view->bytes(), path + " in " + fs_.describe());
+  // Piecewise: a few KiB of each candidate, never a mapping of the whole file.
+  auto file = fs_.open_reader(where->path);
+  auto info = elf::read_elf(
+      file->size(), [&](uint64_t offset, std::span<std::byte> out) { file->read(offset, out); },
+      path + " in " + fs_.describe());
   if (!info.compatible_with(arch_)) {
     if (wrong_arch) *wrong_arch = true;
     return std::nullopt;
@@ -73,7 +81,7 @@ std::vector<std::string> Walk::hwcaps_dirs(const std::string& dir) {
   if (it != hwcaps_cache_.end()) return it->second;
   std::vector<std::string> dirs;
   std::string base = dir + "/glibc-hwcaps";
-  auto where = rootfs::resolve(fs_, base);
+  auto where = paths_.resolve(base);
   if (where && where->stat.type == rootfs::FileType::Directory) {
     for (const auto& entry : fs_.list(where->path)) dirs.push_back(base + "/" + entry);
     // glibc tries the highest level first (x86-64-v4 before v3 before v2).
@@ -147,7 +155,7 @@ size_t Walk::add(std::string name, const Found& found, size_t loader) {
     node.info = c.info;
     for (const auto& variant : found.variants) {
       if (variant == c.path) continue;
-      auto where = rootfs::resolve(fs_, variant);
+      auto where = paths_.resolve(variant);
       if (!where) continue;
       for (const auto& link : where->links) node.variants.push_back(link);
       node.variants.push_back(where->path);

@@ -117,6 +117,7 @@ class Walk {
 
  private:
   const rootfs::RootFs& fs_;
+  rootfs::PathResolver paths_;  // every candidate is resolved through it
   const Options& options_;
   Graph& graph_;
   elf::ElfInfo arch_;

@@ -67,6 +67,30 @@ class MmapView : public FileView {
   size_t size_;
 };
 
+// Reads with pread through a descriptor held open: no mapping, no page faults.
+class PreadReader : public FileReader {
+ public:
+  PreadReader(Fd fd, uint64_t size, std::string where)
+      : fd_(std::move(fd)), size_(size), where_(std::move(where)) {}
+  uint64_t size() const override { return size_; }
+  void read(uint64_t offset, std::span<std::byte> out) const override {
+    size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = ::pread(fd_.get(), out.data() + done, out.size() - done,
+                          static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw Error(where_ + ": " + std::strerror(errno));
+      if (n == 0) throw Error(where_ + ": the file shrank while it was read");
+      done += static_cast<size_t>(n);
+    }
+  }
+
+ private:
+  Fd fd_;
+  uint64_t size_;
+  std::string where_;
+};
+
 class EmptyView : public FileView {
  public:
   std::span<const std::byte> bytes() const override { return {}; }
@@ -160,11 +184,12 @@ DirRootFs::~DirRootFs() {
   for (const auto& [dir, fd] : dir_fds_) ::close(fd);
 }
 
-int DirRootFs::dir_fd(const std::string& dir) const {
+int DirRootFs::dir_fd(std::string_view dir) const {
   constexpr size_t kMaxCachedDirs = 256;
   std::lock_guard lock(fds_mutex_);
   if (auto it = dir_fds_.find(dir); it != dir_fds_.end()) return it->second;
-  int fd = open_nofollow(dir_, host_path(dir), dir, O_PATH | O_NOFOLLOW);
+  const std::string path(dir);
+  int fd = open_nofollow(dir_, host_path(path), path, O_PATH | O_NOFOLLOW);
   if (fd < 0) return -1;
   // O_PATH|O_NOFOLLOW opens a final symlink itself: make sure it is a directory.
   struct stat st {};
@@ -189,7 +214,7 @@ std::optional<Stat> DirRootFs::lstat(const std::string& path) const {
     if (::stat(dir_.c_str(), &st) != 0) fail(p, describe(), errno);
   } else {
     size_t slash = p.rfind('/');
-    int parent = dir_fd(slash == 0 ? "/" : p.substr(0, slash));
+    int parent = dir_fd(slash == 0 ? "/" : std::string_view(p).substr(0, slash));
     // The parent was opened following no symlink; the last name is not followed.
     if (parent < 0 || ::fstatat(parent, p.c_str() + slash + 1, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
@@ -209,16 +234,15 @@ std::string DirRootFs::readlink(const std::string& path) const {
   const std::string p = normalize(path);
   size_t slash = p.rfind('/');
   if (p == "/") throw Error(where(p, describe()) + ": not a symbolic link");
-  int parent = dir_fd(slash == 0 ? "/" : p.substr(0, slash));
+  int parent = dir_fd(slash == 0 ? "/" : std::string_view(p).substr(0, slash));
+  if (parent < 0) fail(p, describe(), errno);
   const char* name = p.c_str() + slash + 1;
-  struct stat st {};
-  if (parent < 0 || ::fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    fail(p, describe(), errno);
-  }
-  if (!S_ISLNK(st.st_mode)) throw Error(where(p, describe()) + ": not a symbolic link");
-  std::string buf(static_cast<size_t>(st.st_size) + 1, '\0');
+  // No lstat first: readlinkat says EINVAL for anything but a symlink, and a
+  // walk reads hundreds of links.
+  std::string buf(256, '\0');
   for (;;) {
     ssize_t n = ::readlinkat(parent, name, buf.data(), buf.size());
+    if (n < 0 && errno == EINVAL) throw Error(where(p, describe()) + ": not a symbolic link");
     if (n < 0) fail(p, describe(), errno);
     if (static_cast<size_t>(n) < buf.size()) {
       buf.resize(static_cast<size_t>(n));
@@ -253,7 +277,7 @@ std::vector<std::string> DirRootFs::list(const std::string& path) const {
   return names;
 }
 
-std::unique_ptr<FileView> DirRootFs::open(const std::string& path) const {
+int DirRootFs::open_regular(const std::string& path, uint64_t& size) const {
   const std::string p = normalize(path);
   // O_NONBLOCK: a FIFO in the image must not hang us before fstat rejects it.
   Fd fd(open_nofollow(dir_, host_path(p), p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
@@ -265,11 +289,23 @@ std::unique_ptr<FileView> DirRootFs::open(const std::string& path) const {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) fail(p, describe(), errno);
   if (!S_ISREG(st.st_mode)) throw Error(where(p, describe()) + ": not a regular file");
-  if (st.st_size == 0) return std::make_unique<EmptyView>();
-  size_t size = static_cast<size_t>(st.st_size);
+  size = static_cast<uint64_t>(st.st_size);
+  return fd.release();
+}
+
+std::unique_ptr<FileView> DirRootFs::open(const std::string& path) const {
+  uint64_t size = 0;
+  Fd fd(open_regular(path, size));
+  if (size == 0) return std::make_unique<EmptyView>();
   void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (addr == MAP_FAILED) fail(p, describe(), errno);
+  if (addr == MAP_FAILED) fail(normalize(path), describe(), errno);
   return std::make_unique<MmapView>(addr, size);
+}
+
+std::unique_ptr<FileReader> DirRootFs::open_reader(const std::string& path) const {
+  uint64_t size = 0;
+  Fd fd(open_regular(path, size));
+  return std::make_unique<PreadReader>(std::move(fd), size, where(normalize(path), describe()));
 }
 
 }  // namespace dslim::rootfs

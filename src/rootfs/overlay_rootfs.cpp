@@ -56,6 +56,10 @@ std::unique_ptr<FileView> OverlayRootFs::open(const std::string& path) const {
   return upper_.lstat(path) ? upper_.open(path) : lower_.open(path);
 }
 
+std::unique_ptr<FileReader> OverlayRootFs::open_reader(const std::string& path) const {
+  return upper_.lstat(path) ? upper_.open_reader(path) : lower_.open_reader(path);
+}
+
 std::string OverlayRootFs::physical(const std::string& path) {
   const std::string p = normalize(path);
   if (p == "/") return p;

@@ -25,7 +25,30 @@ std::string parent_dir(const std::string& path) {
   return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
 }
 
+namespace {
+
+// True when normalize() would return `path` unchanged: absolute, no empty,
+// "." or ".." component, no trailing slash. Most paths the resolver passes
+// around already are.
+bool is_normal(std::string_view path) {
+  if (path.empty() || path[0] != '/') return false;
+  if (path.size() == 1) return true;
+  if (path.back() == '/') return false;
+  for (size_t i = 0; i < path.size();) {
+    const size_t j = path.find('/', i + 1);
+    const std::string_view comp =
+        path.substr(i + 1, (j == std::string_view::npos ? path.size() : j) - i - 1);
+    if (comp.empty() || comp == "." || comp == "..") return false;
+    if (j == std::string_view::npos) break;
+    i = j;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string normalize(const std::string& path) {
+  if (is_normal(path)) return path;
   std::vector<std::string> parts;
   for (auto& comp : components(path)) {
     if (comp == "..") {

@@ -29,19 +29,12 @@ std::string join(const std::string& dir, const std::string& name) {
   return dir == "/" ? "/" + name : dir + "/" + name;
 }
 
-}  // namespace
-
-std::optional<Resolved> resolve(const RootFs& fs, const std::string& path, bool follow_last) {
-  std::deque<std::string> todo;
-  push_front_components(todo, path);
-
-  Resolved out;
-  out.path = "/";
-  auto root = fs.lstat("/");
-  if (!root) return std::nullopt;
-  out.stat = *root;
-  int hops = 0;
-
+// Walks the components in `todo` from `out` (a directory already resolved,
+// having followed out.links.size() symlinks). `path` is for messages.
+std::optional<Resolved> walk(const RootFs& fs, const Stat& root, Resolved out,
+                             std::deque<std::string> todo, bool follow_last,
+                             const std::string& path) {
+  auto hops = static_cast<int>(out.links.size());
   while (!todo.empty()) {
     std::string comp = std::move(todo.front());
     todo.pop_front();
@@ -67,7 +60,7 @@ std::optional<Resolved> resolve(const RootFs& fs, const std::string& path, bool 
       if (target.empty()) return std::nullopt;  // the kernel says ENOENT
       if (target.front() == '/') {
         out.path = "/";
-        out.stat = *root;
+        out.stat = root;
       }
       push_front_components(todo, target);
       continue;
@@ -77,6 +70,43 @@ std::optional<Resolved> resolve(const RootFs& fs, const std::string& path, bool 
     out.stat = *st;
   }
   return out;
+}
+
+}  // namespace
+
+std::optional<Resolved> resolve(const RootFs& fs, const std::string& path, bool follow_last) {
+  auto root = fs.lstat("/");
+  if (!root) return std::nullopt;
+  std::deque<std::string> todo;
+  push_front_components(todo, path);
+  return walk(fs, *root, Resolved{"/", *root, {}}, std::move(todo), follow_last, path);
+}
+
+std::optional<Resolved> PathResolver::resolve(const std::string& path, bool follow_last) {
+  const size_t slash = path.rfind('/');
+  const std::string_view name =
+      slash == std::string::npos ? "" : std::string_view(path).substr(slash + 1);
+  if (name.empty() || name == "." || name == "..") return rootfs::resolve(fs_, path, follow_last);
+  if (!root_) {
+    root_ = fs_.lstat("/");
+    if (!root_) return std::nullopt;
+  }
+  const std::string_view dir = std::string_view(path).substr(0, slash);
+  auto it = dirs_.find(dir);
+  if (it == dirs_.end()) {
+    std::optional<Resolved> resolved;
+    try {
+      resolved = rootfs::resolve(fs_, dir.empty() ? "/" : std::string(dir));
+    } catch (const Error&) {
+      // A loop: let the whole path's resolution say so, naming the path.
+      return rootfs::resolve(fs_, path, follow_last);
+    }
+    it = dirs_.emplace(dir, std::move(resolved)).first;
+  }
+  // As the uncached walk would: a missing directory, or a file where a
+  // directory should be, leaves nothing to find below it.
+  if (!it->second || it->second->stat.type != FileType::Directory) return std::nullopt;
+  return walk(fs_, *root_, *it->second, {std::string(name)}, follow_last, path);
 }
 
 std::optional<std::string> read_text(const RootFs& fs, const std::string& path) {
