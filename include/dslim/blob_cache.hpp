@@ -22,8 +22,8 @@ class BlobCache : public LayerReuse {
   std::optional<Blob> get(const std::string& digest, const std::string& media_type) const;
   void put(const Blob& blob);
   // Publishes the blob `fill` writes into a fresh file (its descriptor) once
-  // fill returns, then reads it back checked. A throw from `fill`, or bytes
-  // that do not hash to `digest`, leave nothing behind.
+  // fill returns; `fill` checks the bytes against `digest` as they pass (the
+  // registry client does) and throws otherwise, which leaves nothing behind.
   Blob store(const std::string& digest, const std::string& media_type,
              const std::function<void(int fd)>& fill);
 

@@ -22,7 +22,9 @@ constexpr size_t kMaxCollectedBody = 8u << 20;
 // The shim (curl_shim.cpp) initialises libcurl once, under a static's
 // guard, when it loads it; not std::call_once, which cannot pass on the
 // exception a missing libcurl raises.
-void global_init() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+void global_init() {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -88,9 +88,7 @@ Blob BlobCache::store(const std::string& digest, const std::string& media_type,
     fill(f.fd());
     f.commit();
   }
-  auto blob = get(digest, media_type);
-  if (!blob) throw Error("blob " + digest + " is corrupt: its content does not hash to it");
-  return *blob;
+  return Blob::from_content(media_type, digest, file_content(path));
 }
 
 std::optional<Blob> BlobCache::find(const std::string& diff_id, const std::string& variant,
