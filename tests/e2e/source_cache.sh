@@ -42,6 +42,14 @@ cmp -s "$TMP/cold.out" "$TMP/warm.out" || fail "warm and cold runs disagree"
 grep -qx /opt/x/lib/libx.so.1.2.3 "$TMP/warm.out" || fail "warm run lacks libx: $(cat "$TMP/warm.out")"
 echo "ok: second run hits the cache for all $layers layers"
 
+# oci:DIR@sha256:… names the image by its manifest digest instead of a tag.
+v1=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]=="v1") | .digest' "$L/index.json")
+by_digest=$("$DSLIM" deps --pick /opt/x/bin/app --format list --from "oci:$L@$v1") || fail "oci:DIR@digest failed"
+[[ $by_digest == "$(cat "$TMP/warm.out")" ]] || fail "oci:DIR@digest gives another answer"
+expect_exit 2 "$DSLIM" deps --pick /opt/x/bin/app --from "oci:$L@sha256:$(printf '0%.0s' {1..64})"
+[[ $E2E_STDERR == *"no image with digest"* ]] || fail "unclear error for an unknown digest: $E2E_STDERR"
+echo "ok: oci:DIR@sha256:…"
+
 # The default cache lives under $XDG_CACHE_HOME/dslim.
 deps --from "oci:$L:v1" >/dev/null 2>&1 || fail "run with the default cache failed"
 ls "$XDG_CACHE_HOME/dslim/layers/sha256/" | grep -q . || fail "nothing cached under \$XDG_CACHE_HOME/dslim"
