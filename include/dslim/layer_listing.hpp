@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dslim/blob.hpp"
+#include "dslim/byte_reader.hpp"
 
 namespace dslim {
 
@@ -31,5 +32,7 @@ struct LayerFile {
 
 // Entries in tar order. Throws dslim::Error naming `what` for a corrupt layer.
 std::vector<LayerFile> list_layer_files(std::string_view layer_bytes, const std::string& what);
+// The same, streamed: a layer is never held whole.
+std::vector<LayerFile> list_layer_files(ByteReader& layer, const std::string& what);
 
 }  // namespace dslim

@@ -313,6 +313,8 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
   cmd->footer(
       "Examples:\n"
       "  dslim binary ./app -o oci:./out:1.0\n"
+      "  dslim binary ./app --from golang:alpine -o docker://registry.example.com/team/app:1.4\n"
+      "  dslim binary ./app --from oci:./base:1.0 --platform linux/arm64 -o oci:./out:arm64\n"
       "  dslim binary ./app --from dir:./rootfs --with certs,tzdata -o oci-archive:app.tar\n"
       "  dslim binary ./server --with passwd,nss --user nonroot --expose 8080 -o "
       "docker-archive:img.tar:team/server:1.4\n"
@@ -333,7 +335,10 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "Outputs: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG],\n"
       "dir:DIR (the root filesystem, for debugging). The same inputs give the same\n"
       "digest; timestamps come from SOURCE_DATE_EPOCH (default 0).\n"
-      "Exit codes: 0 done, 1 usage, 2 bad input or missing library, 3 over --max-size.");
+      "Image sources are cached ($XDG_CACHE_HOME/dslim): a second run over the same\n"
+      "base image reads no layer blob (-v shows cache hits; --no-cache to bypass).\n"
+      "Exit codes: 0 done, 1 usage, 2 bad input or missing library, 3 over --max-size,\n"
+      "4 registry or network.");
   add_program_options(cmd, opt->apps, opt->picks, opt->source,
                       "Program(s) on this machine to put in the image");
   cmd->add_option("-o,--output", opt->output, "Where to write the image (see Outputs)")

@@ -58,6 +58,8 @@ void add_deps_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "  dslim deps ./app                       # against this machine (dir:/)\n"
       "  dslim deps ./app --from dir:./rootfs   # against an unpacked root filesystem\n"
       "  dslim deps --pick /usr/sbin/nginx --from dir:./rootfs --format list\n"
+      "  dslim deps ./app --from alpine:3.20       # against an image on Docker Hub\n"
+      "  dslim deps --pick /usr/sbin/nginx --from oci-archive:debian.tar -v   # cache hits shown\n"
       "  dslim deps ./app --format json | jq '.missing'\n"
       "\n"
       "Formats: tree (default; each library once, with the rule that found it),\n"

@@ -7,8 +7,10 @@ namespace dslim {
 
 ImageSummary summarize(const Image& image) {
   std::vector<std::vector<LayerFile>> listings;
-  for (const Blob& layer : image.layers)
-    listings.push_back(list_layer_files(layer.bytes(), "layer " + layer.digest()));
+  for (const Blob& layer : image.layers) {
+    auto r = layer.open();  // streamed and checked: layers can be hundreds of MB
+    listings.push_back(list_layer_files(*r, "layer " + layer.digest()));
+  }
   return summarize(image, std::move(listings));
 }
 

@@ -1,10 +1,12 @@
-// Listing a layer's tar through libarchive, from memory; entries are read as
+// Listing a layer's tar through libarchive, as it streams; entries are read as
 // records only, never written to disk.
 #include "dslim/layer_listing.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cerrno>
+#include <exception>
 #include <memory>
 
 #include "dslim/error.hpp"
@@ -14,6 +16,26 @@ namespace {
 
 struct ReadDeleter {
   void operator()(struct archive* a) const { archive_read_free(a); }
+};
+
+// Feeds libarchive from a ByteReader; an exception waits until libarchive
+// has returned (it cannot cross its C frames).
+struct Feed {
+  explicit Feed(ByteReader& in) : in(in) {}
+  ByteReader& in;
+  std::string buf = std::string(1 << 16, '\0');
+  std::exception_ptr error;
+  static la_ssize_t read(struct archive* a, void* self, const void** out) {
+    auto* f = static_cast<Feed*>(self);
+    try {
+      *out = f->buf.data();
+      return static_cast<la_ssize_t>(f->in.read(f->buf.data(), f->buf.size()));
+    } catch (...) {
+      f->error = std::current_exception();
+      archive_set_error(a, EIO, "read failed");
+      return -1;
+    }
+  }
 };
 
 }  // namespace
@@ -44,15 +66,22 @@ const char* to_string(LayerEntryType type) {
 }
 
 std::vector<LayerFile> list_layer_files(std::string_view bytes, const std::string& what) {
+  auto r = memory_reader(bytes);
+  return list_layer_files(*r, what);
+}
+
+std::vector<LayerFile> list_layer_files(ByteReader& bytes, const std::string& what) {
+  Feed feed(bytes);
   std::unique_ptr<struct archive, ReadDeleter> a(archive_read_new());
   archive_read_support_filter_gzip(a.get());
   archive_read_support_filter_zstd(a.get());
   archive_read_support_format_tar(a.get());
   auto fail = [&](const std::string& at) -> void {
+    if (feed.error) std::rethrow_exception(feed.error);
     const char* msg = archive_error_string(a.get());
     throw Error(what + ": corrupt layer" + at + ": " + (msg ? msg : "unknown error"));
   };
-  if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) fail("");
+  if (archive_read_open(a.get(), &feed, nullptr, Feed::read, nullptr) != ARCHIVE_OK) fail("");
 
   std::vector<LayerFile> out;
   archive_entry* e = nullptr;
