@@ -20,7 +20,9 @@ struct SourceOptions {
   // nullptr for temporary files.
   std::shared_ptr<rootfs::LayerStore> layers;
   rootfs::LayerObserver observer;  // told how each layer was obtained
-  TransportOptions transport;      // registries: TLS, credentials, the blob cache
+  rootfs::LayeredLimits limits;    // bounds on the layers' inflated size and entries
+  int max_symlink_hops = rootfs::kMaxSymlinkHops;
+  TransportOptions transport;  // registries: TLS, credentials, the blob cache
 };
 
 struct ImageSource {

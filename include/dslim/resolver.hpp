@@ -75,9 +75,15 @@ struct Program {
   std::optional<std::string> in_root_path;  // set when the program lives in the root
 };
 
+// Bounds on what a hostile image or binary can make the walk do.
+inline constexpr uint64_t kMaxElfSize = 1ull << 30;  // bytes of one ELF file (LIEF reads it whole)
+inline constexpr int kMaxDependencyDepth = 64;       // DT_NEEDED levels below a program
+
 struct Options {
   // LD_LIBRARY_PATH as the image config's Env sets it; empty when unset.
   std::string ld_library_path;
+  uint64_t max_elf_size = kMaxElfSize;
+  int max_dependency_depth = kMaxDependencyDepth;
 };
 
 class Resolver {
@@ -93,10 +99,15 @@ class Resolver {
 };
 
 // Reads a program on this machine; `origin` is its directory in the root.
+// Throws dslim::Error for a file over `max_size` bytes.
 Program program_from_host(const std::string& host_path, const std::string& origin,
-                          elf::Depth depth = elf::Depth::Full);
+                          elf::Depth depth = elf::Depth::Full, uint64_t max_size = kMaxElfSize);
 
 // Reads a program that lives inside the root (light reader).
-Program program_from_root(const rootfs::RootFs& fs, const std::string& path);
+Program program_from_root(const rootfs::RootFs& fs, const std::string& path,
+                          uint64_t max_size = kMaxElfSize);
+
+// Throws dslim::Error when an ELF file of `size` bytes is over `max`.
+void check_elf_size(uint64_t size, uint64_t max, const std::string& what);
 
 }  // namespace dslim::resolve

@@ -46,6 +46,9 @@ class FileReader {
   virtual void read(uint64_t offset, std::span<std::byte> out) const = 0;
 };
 
+// The default of RootFs::max_symlink_hops() (Linux's MAXSYMLINKS).
+constexpr int kMaxSymlinkHops = 40;
+
 class RootFs {
  public:
   virtual ~RootFs() = default;
@@ -61,10 +64,15 @@ class RootFs {
   virtual std::unique_ptr<FileView> open(const std::string& path) const = 0;
   // The same file, read piecewise. The default reads through open().
   virtual std::unique_ptr<FileReader> open_reader(const std::string& path) const;
-};
 
-// Upper bound on symlinks followed while resolving one path (Linux's MAXSYMLINKS).
-constexpr int kMaxSymlinkHops = 40;
+  // Symlinks resolve() follows for one path before giving up (a loop, or a
+  // hostile chain); --max-symlink-hops sets it.
+  int max_symlink_hops() const { return max_symlink_hops_; }
+  void set_max_symlink_hops(int hops) { max_symlink_hops_ = hops; }
+
+ private:
+  int max_symlink_hops_ = kMaxSymlinkHops;
+};
 
 // "/a/./b//../c/" -> {"a", "b", "..", "c"}: empty and "." dropped, ".." kept.
 std::vector<std::string> components(std::string_view path);
@@ -83,7 +91,7 @@ struct Resolved {
 
 // Resolves `path` inside the root, following symlinks in every component and,
 // if follow_last, in the last one. nullopt when a component does not exist.
-// Throws dslim::Error on a loop or more than kMaxSymlinkHops hops.
+// Throws dslim::Error on a loop or more than fs.max_symlink_hops() hops.
 std::optional<Resolved> resolve(const RootFs& fs, const std::string& path, bool follow_last = true);
 
 // resolve() that remembers the directories it has resolved, for a caller that

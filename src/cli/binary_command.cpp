@@ -120,7 +120,8 @@ struct Plan {
   elf::ElfInfo arch;
 };
 
-Plan plan_contents(const BinaryOptions& opt, const Source& source, rootfs::OverlayRootFs& overlay) {
+Plan plan_contents(const BinaryOptions& opt, const Source& source, rootfs::OverlayRootFs& overlay,
+                   uint64_t max_elf_size) {
   Plan plan;
   auto dests = placements(opt);
   std::vector<std::string> script_interps;
@@ -131,13 +132,17 @@ Plan plan_contents(const BinaryOptions& opt, const Source& source, rootfs::Overl
       if (interp->empty()) throw Error(app + ": script with an empty #! line");
       script_interps.push_back(*interp);
     } else {
-      // The deeper check: LIEF must agree with the light reader on the user's binary.
+      // The deeper check: LIEF must agree with the light reader on the user's
+      // binary. LIEF reads it whole, so its size is bounded first.
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(app, ec);
+      if (!ec) resolve::check_elf_size(size, max_elf_size, app);
       elf::read_elf_file(app, elf::Depth::Full);
     }
     std::string at = overlay.add_host_file(dests[i], app);
     resolve::select_tree(overlay, dests[i], plan.paths);
     plan.entry_paths.push_back(dests[i]);
-    if (!interp) plan.programs.push_back(resolve::program_from_root(overlay, at));
+    if (!interp) plan.programs.push_back(resolve::program_from_root(overlay, at, max_elf_size));
   }
   for (const auto& add : opt.adds) {
     auto colon = add.find(':');
@@ -159,11 +164,11 @@ Plan plan_contents(const BinaryOptions& opt, const Source& source, rootfs::Overl
     resolve::select_tree(overlay, image, plan.paths);
   }
   for (const auto& pick : opt.picks) {
-    plan.programs.push_back(resolve::program_from_root(overlay, pick));
+    plan.programs.push_back(resolve::program_from_root(overlay, pick, max_elf_size));
     plan.entry_paths.push_back(pick);
   }
   for (const auto& interp : script_interps) {
-    plan.programs.push_back(resolve::program_from_root(overlay, interp));
+    plan.programs.push_back(resolve::program_from_root(overlay, interp, max_elf_size));
   }
   if (plan.programs.empty()) {
     throw Error("nothing to resolve: name an APP or --pick PATH", ErrorKind::Usage);
@@ -177,7 +182,7 @@ Plan plan_contents(const BinaryOptions& opt, const Source& source, rootfs::Overl
   plan.owners = preset.owners;
   plan.preset_env = preset.env;
   for (const auto& program : preset.programs) {
-    plan.programs.push_back(resolve::program_from_root(overlay, program));
+    plan.programs.push_back(resolve::program_from_root(overlay, program, max_elf_size));
   }
   if (!preset.needed.empty()) {
     // Run-time dlopen()s: resolved as if the first program needed them.
@@ -239,12 +244,14 @@ int run_binary(const BinaryOptions& opt) {
   Source source = open_source(opt.source, opt.apps);
   spdlog::trace("source {} opened", source.ref);
   rootfs::OverlayRootFs overlay(*source.fs);
-  Plan plan = plan_contents(opt, source, overlay);
+  overlay.set_max_symlink_hops(opt.source.max_symlink_hops);
+  // LD_LIBRARY_PATH is set below, once the config is known.
+  resolve::Options options = resolve_options(opt.source, {});
+  Plan plan = plan_contents(opt, source, overlay, options.max_elf_size);
   oci::ContainerConfig config = container_config(opt, plan);
 
   std::vector<std::string> env = source.env;
   env.insert(env.end(), config.env.begin(), config.env.end());
-  resolve::Options options;
   options.ld_library_path = env_value(env, "LD_LIBRARY_PATH");
   auto graph = resolve::Resolver(overlay, options).resolve(plan.programs);
   for (const auto& warning : graph.warnings) spdlog::warn("{}", warning);

@@ -27,9 +27,9 @@ int run_deps(const DepsOptions& opt) {
   Source source = open_source(opt.source, opt.apps);
   std::vector<std::string> env = source.env;
   env.insert(env.end(), opt.env.begin(), opt.env.end());
-  resolve::Options options;
-  options.ld_library_path = env_value(env, "LD_LIBRARY_PATH");
-  auto programs = load_programs(source, opt.apps, opt.picks, "/", elf::Depth::Headers);
+  resolve::Options options = resolve_options(opt.source, env);
+  auto programs =
+      load_programs(source, opt.apps, opt.picks, "/", elf::Depth::Headers, options.max_elf_size);
   auto graph = resolve::Resolver(*source.fs, options).resolve(programs);
   for (const auto& warning : graph.warnings) spdlog::warn("{}", warning);
 

@@ -10,6 +10,7 @@ void add_program_options(CLI::App* cmd, std::vector<std::string>& apps,
   cmd->add_option("--pick", picks, "A program that lives inside the source, by its path there")
       ->type_name("PATH");
   add_source_options(cmd, source);
+  add_resolve_limit_options(cmd, source);
 }
 
 }  // namespace dslim::cli

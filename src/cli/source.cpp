@@ -1,5 +1,7 @@
 #include "cli/source.hpp"
 
+#include "cli/size.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -33,6 +35,37 @@ void add_source_options(CLI::App* cmd, SourceFlags& flags, bool with_from) {
   cmd->add_flag("--no-cache", flags.no_cache,
                 "Neither read nor fill the cache; layers go to temporary files");
   add_registry_options(cmd, flags.registry);
+  cmd->add_option("--max-layer-size", flags.max_layer_size,
+                  "Refuse a source layer whose tar inflates to more than SIZE (default 8GiB)")
+      ->type_name("SIZE");
+  cmd->add_option("--max-entries", flags.max_entries,
+                  "Refuse a source image with more tar entries than N over all layers")
+      ->type_name("N")
+      ->capture_default_str();
+  cmd->add_option("--max-symlink-hops", flags.max_symlink_hops,
+                  "Give up resolving a path in the source after N symlinks")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+void add_resolve_limit_options(CLI::App* cmd, SourceFlags& flags) {
+  cmd->add_option("--max-elf-size", flags.max_elf_size,
+                  "Refuse an ELF file (APP or library) bigger than SIZE (default 1GiB)")
+      ->type_name("SIZE");
+  cmd->add_option("--max-dependency-depth", flags.max_dependency_depth,
+                  "Refuse a chain of more than N levels of DT_NEEDED below a program")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+resolve::Options resolve_options(const SourceFlags& flags, const std::vector<std::string>& env) {
+  resolve::Options options;
+  options.ld_library_path = env_value(env, "LD_LIBRARY_PATH");
+  if (!flags.max_elf_size.empty()) options.max_elf_size = parse_size(flags.max_elf_size);
+  options.max_dependency_depth = flags.max_dependency_depth;
+  return options;
 }
 
 TransportOptions transport_options(const SourceFlags& flags) {
@@ -93,6 +126,7 @@ Source open_source(const SourceFlags& flags, const std::vector<std::string>& app
     if (dir.empty())
       throw Error("--from dir: needs a directory, e.g. dir:/ or dir:./rootfs", ErrorKind::Usage);
     auto root = std::make_unique<rootfs::DirRootFs>(dir);
+    root->set_max_symlink_hops(flags.max_symlink_hops);
     source.host_dir = root->dir();
     source.fs = std::move(root);
     return source;
@@ -103,6 +137,10 @@ Source open_source(const SourceFlags& flags, const std::vector<std::string>& app
   options.platform = wanted_platform(flags, apps);
   options.layers = layer_store(flags);
   options.observer = log_layer;
+  if (!flags.max_layer_size.empty())
+    options.limits.max_layer_inflated = parse_size(flags.max_layer_size);
+  options.limits.max_entries = flags.max_entries;
+  options.max_symlink_hops = flags.max_symlink_hops;
   options.transport = transport_options(flags);
   ImageSource image = open_image_source(parsed, options);
   source.fs = std::move(image.fs);
@@ -139,14 +177,16 @@ std::optional<std::string> inside_root(const Source& source, const std::string& 
 std::vector<resolve::Program> load_programs(const Source& source,
                                             const std::vector<std::string>& apps,
                                             const std::vector<std::string>& picks,
-                                            const std::string& dest_dir, elf::Depth depth) {
+                                            const std::string& dest_dir, elf::Depth depth,
+                                            uint64_t max_elf_size) {
   std::vector<resolve::Program> programs;
   for (const auto& app : apps) {
     auto in_root = inside_root(source, app);
     std::string origin = in_root ? rootfs::parent_dir(*in_root) : dest_dir;
-    programs.push_back(resolve::program_from_host(app, origin, depth));
+    programs.push_back(resolve::program_from_host(app, origin, depth, max_elf_size));
   }
-  for (const auto& pick : picks) programs.push_back(resolve::program_from_root(*source.fs, pick));
+  for (const auto& pick : picks)
+    programs.push_back(resolve::program_from_root(*source.fs, pick, max_elf_size));
   return programs;
 }
 

@@ -24,10 +24,25 @@ struct SourceFlags {
   std::string cache_dir;  // empty: $XDG_CACHE_HOME/dslim or ~/.cache/dslim
   bool no_cache = false;
   RegistryFlags registry;  // docker:// sources (and destinations)
+  // Input bounds (README "Security"); sizes as users write them ("8GiB").
+  std::string max_layer_size;
+  uint64_t max_entries = rootfs::kMaxLayeredEntries;
+  int max_symlink_hops = rootfs::kMaxSymlinkHops;
+  std::string max_elf_size;
+  int max_dependency_depth = resolve::kMaxDependencyDepth;
 };
 
-// --from (unless `with_from` is false), --platform, --cache-dir, --no-cache.
+// --from (unless `with_from` is false), --platform, --cache-dir, --no-cache,
+// and the bounds on reading a source (--max-layer-size, --max-entries,
+// --max-symlink-hops).
 void add_source_options(CLI::App* cmd, SourceFlags& flags, bool with_from = true);
+
+// The bounds on reading programs and walking their dependencies
+// (--max-elf-size, --max-dependency-depth), for the commands that resolve.
+void add_resolve_limit_options(CLI::App* cmd, SourceFlags& flags);
+
+// The resolver's options: the bounds from the flags, LD_LIBRARY_PATH from `env`.
+resolve::Options resolve_options(const SourceFlags& flags, const std::vector<std::string>& env);
 
 // The cache directory: --cache-dir, else $XDG_CACHE_HOME/dslim, else
 // ~/.cache/dslim; nullopt with --no-cache or when none can be named.
@@ -67,6 +82,7 @@ std::string env_value(const std::vector<std::string>& env, const std::string& ke
 std::vector<resolve::Program> load_programs(const Source& source,
                                             const std::vector<std::string>& apps,
                                             const std::vector<std::string>& picks,
-                                            const std::string& dest_dir, elf::Depth depth);
+                                            const std::string& dest_dir, elf::Depth depth,
+                                            uint64_t max_elf_size);
 
 }  // namespace dslim::cli

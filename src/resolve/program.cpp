@@ -1,11 +1,22 @@
+#include <filesystem>
+
 #include "dslim/error.hpp"
 #include "dslim/resolver.hpp"
 #include "resolve/walk.hpp"
 
 namespace dslim::resolve {
 
-Program program_from_host(const std::string& host_path, const std::string& origin,
-                          elf::Depth depth) {
+void check_elf_size(uint64_t size, uint64_t max, const std::string& what) {
+  if (size > max)
+    throw Error(what + ": " + std::to_string(size) + " bytes, more than the " +
+                std::to_string(max) + " allowed for an ELF file (--max-elf-size raises it)");
+}
+
+Program program_from_host(const std::string& host_path, const std::string& origin, elf::Depth depth,
+                          uint64_t max_size) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(host_path, ec);
+  if (!ec) check_elf_size(size, max_size, host_path);  // else reading it reports the problem
   Program program;
   program.display = host_path;
   program.info = elf::read_elf_file(host_path, depth);
@@ -13,12 +24,13 @@ Program program_from_host(const std::string& host_path, const std::string& origi
   return program;
 }
 
-Program program_from_root(const rootfs::RootFs& fs, const std::string& path) {
+Program program_from_root(const rootfs::RootFs& fs, const std::string& path, uint64_t max_size) {
   auto where = rootfs::resolve(fs, path);
   if (!where) throw Error(path + ": not found in " + fs.describe());
   if (where->stat.type != rootfs::FileType::Regular) {
     throw Error(path + " in " + fs.describe() + ": not a regular file");
   }
+  check_elf_size(where->stat.size, max_size, path + " in " + fs.describe());
   Program program;
   program.display = path;
   auto view = fs.open(where->path);

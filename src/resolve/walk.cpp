@@ -66,6 +66,7 @@ std::optional<Candidate> Walk::open_candidate(const std::string& path, bool* wro
   if (!where || where->stat.type != rootfs::FileType::Regular) return std::nullopt;
   // Piecewise: a few KiB of each candidate, never a mapping of the whole file.
   auto file = fs_.open_reader(where->path);
+  check_elf_size(file->size(), options_.max_elf_size, path + " in " + fs_.describe());
   auto info = elf::read_elf(
       file->size(), [&](uint64_t offset, std::span<std::byte> out) { file->read(offset, out); },
       path + " in " + fs_.describe());
@@ -122,6 +123,15 @@ void Walk::add_name(const std::string& name, size_t node) {
 }
 
 void Walk::enqueue(size_t node, size_t loader, const std::string& origin) {
+  // Breadth-first, so the first depth a node gets is its shortest chain,
+  // which is what bounds a hostile chain of libraries each needing the next.
+  const int depth = loader == kNoNode ? 0 : depth_[loader] + 1;
+  if (depth > options_.max_dependency_depth)
+    throw Error(graph_.nodes[node].path + ": more than " +
+                std::to_string(options_.max_dependency_depth) + " levels of DT_NEEDED below " +
+                graph_.nodes[graph_.programs.back()].name +
+                " (--max-dependency-depth raises the bound)");
+  depth_[node] = depth;
   loader_[node] = loader;
   origin_[node] = origin;
   queue_.push_back(node);

@@ -126,6 +126,7 @@ class Walk {
   std::map<std::string, size_t> names_;    // request names, paths, SONAMEs
   std::map<std::string, size_t> by_real_;  // real path -> node
   std::map<size_t, size_t> loader_;
+  std::map<size_t, int> depth_;  // DT_NEEDED levels below the program
   std::map<size_t, std::string> origin_;
   std::map<std::string, std::vector<std::string>> hwcaps_cache_;
 };

@@ -71,7 +71,7 @@ struct Tee {
     size_t n = in.read(buf.data(), buf.size());
     if (n > max - size)
       throw Error(where + ": inflates to more than " + std::to_string(max) +
-                  " bytes, the bound for one layer");
+                  " bytes, the bound for one layer (--max-layer-size raises it)");
     sha.update(buf.data(), n);
     write_at(fd, buf.data(), n, kHeaderSize + size, where);
     size += n;
@@ -189,7 +189,7 @@ LayerIndex write_layer_file(int fd, ByteReader& tar, const std::string& diff_id,
     if (rc < ARCHIVE_WARN) fail();
     if (++entries > limits.max_entries)
       throw Error(where + ": the image holds more than " + std::to_string(limits.max_entries) +
-                  " entries, the bound for one image");
+                  " entries, the bound for one image (--max-entries raises it)");
     LayerEntry e;
     std::string raw = archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "";
     last = raw;

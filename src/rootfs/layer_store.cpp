@@ -111,7 +111,7 @@ class DirectoryStore : public LayerStore {
         entries += out.index->entries.size();
         if (entries > limits.max_entries)
           throw Error(where + ": the image holds more than " + std::to_string(limits.max_entries) +
-                      " entries, the bound for one image");
+                      " entries, the bound for one image (--max-entries raises it)");
         out.file = std::make_shared<const LayerFile>(hold.release(), path);
         out.reused = true;
         out.location = path;

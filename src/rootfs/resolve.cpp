@@ -51,9 +51,10 @@ std::optional<Resolved> walk(const RootFs& fs, const Stat& root, Resolved out,
     if (!st) return std::nullopt;  // ENOENT
     bool last = todo.empty();
     if (st->type == FileType::Symlink && (!last || follow_last)) {
-      if (++hops > kMaxSymlinkHops) {
+      if (++hops > fs.max_symlink_hops()) {
         throw Error(path + ": too many levels of symbolic links in " + fs.describe() +
-                    " (more than " + std::to_string(kMaxSymlinkHops) + ", a loop?)");
+                    " (more than " + std::to_string(fs.max_symlink_hops()) +
+                    ", a loop? --max-symlink-hops raises the bound)");
       }
       std::string target = fs.readlink(next);
       out.links.push_back(next);

@@ -16,7 +16,8 @@ ImageSource open_image_source(const Reference& ref, const SourceOptions& options
   ImageSource source;
   auto store = options.layers ? options.layers : rootfs::temporary_layer_store();
   source.fs = std::make_unique<rootfs::LayeredRootFs>(ref.str(), std::move(layers), store,
-                                                      rootfs::LayeredLimits{}, options.observer);
+                                                      options.limits, options.observer);
+  source.fs->set_max_symlink_hops(options.max_symlink_hops);
   source.env = image.config.config.env;
   source.platform = image.config.platform;
   return source;

@@ -4,7 +4,19 @@
 // under its final name once complete; index.json is replaced atomically last,
 // which is the moment the tag moves. On failure, blobs this run added are
 // removed again and the old index.json is untouched.
+//
+// Several runs may write tags into one layout at once (CI jobs sharing a
+// directory). Blobs need no lock: each appears whole under its digest, and
+// two writers of one blob write the same bytes. index.json is a
+// read-modify-write, though: two unlocked runs would each drop the other's
+// tag. So that step alone runs under an flock on the layout directory:
+// no lock file for other tools to trip over, never held while blobs stream
+// (runs queue only for a few milliseconds), and released by the kernel when
+// a run dies, so a SIGKILL never leaves the layout locked.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -66,6 +78,49 @@ bool is_empty_dir(const fs::path& p) {
   return fs::is_directory(p, ec) && fs::is_empty(p, ec) && !ec;
 }
 
+// An exclusive flock on a directory, for as long as it lives.
+class DirLock {
+ public:
+  explicit DirLock(const fs::path& dir)
+      : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+    if (fd_ < 0) throw_errno("cannot open", dir.string());
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd_);
+      errno = err;
+      throw_errno("cannot lock", dir.string());
+    }
+  }
+  ~DirLock() { ::close(fd_); }  // closing releases the lock
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+// Adds the image's blobs to an existing layout, then moves `tag` to it.
+void update_layout(const fs::path& dir, const Image& image, const std::string& tag) {
+  auto layout = read_file(dir / kOciLayoutFile);
+  if (!layout)
+    throw Error(dir.string() + " exists and is not an OCI image layout (no oci-layout file)");
+  check_oci_layout(*layout, dir.string());
+
+  std::vector<fs::path> added = write_blobs(dir, image);
+  try {
+    DirLock lock(dir);
+    oci::Index index;
+    if (auto text = read_file(dir / kIndexFile))
+      index = oci::parse_index(*text, (dir / kIndexFile).string());
+    set_tag(index, image, tag);
+    write_file_atomic((dir / kIndexFile).string(), oci::to_json(index));
+  } catch (...) {
+    for (const auto& p : added) ::unlink(p.c_str());
+    throw;
+  }
+}
+
 }  // namespace
 
 void write_oci_dir(const Image& image, const Reference& ref) {
@@ -81,26 +136,12 @@ void write_oci_dir(const Image& image, const Reference& ref) {
     set_tag(index, image, tag);
     write_file_atomic(tmp.path() + "/" + kOciLayoutFile, kOciLayoutJson);
     write_file_atomic(tmp.path() + "/" + kIndexFile, oci::to_json(index));
-    tmp.commit();
-    return;
+    if (tmp.try_commit()) return;
+    // A concurrent run created the layout first: add the tag to it instead.
+  } else if (!fs::is_directory(st)) {
+    throw Error(dir.string() + " exists and is not a directory");
   }
-  if (!fs::is_directory(st)) throw Error(dir.string() + " exists and is not a directory");
-  auto layout = read_file(dir / kOciLayoutFile);
-  if (!layout)
-    throw Error(dir.string() + " exists and is not an OCI image layout (no oci-layout file)");
-  check_oci_layout(*layout, dir.string());
-
-  oci::Index index;
-  if (auto text = read_file(dir / kIndexFile))
-    index = oci::parse_index(*text, (dir / kIndexFile).string());
-  set_tag(index, image, tag);
-  std::vector<fs::path> added = write_blobs(dir, image);
-  try {
-    write_file_atomic((dir / kIndexFile).string(), oci::to_json(index));
-  } catch (...) {
-    for (const auto& p : added) ::unlink(p.c_str());
-    throw;
-  }
+  update_layout(dir, image, tag);
 }
 
 }  // namespace dslim

@@ -84,8 +84,19 @@ TempDir::~TempDir() {
 }
 
 void TempDir::commit() {
-  if (::rename(path_.c_str(), target_.c_str()) != 0) throw_errno("cannot rename to", target_);
+  if (!try_commit()) {
+    errno = ENOTEMPTY;
+    throw_errno("cannot rename to", target_);
+  }
+}
+
+bool TempDir::try_commit() {
+  if (::rename(path_.c_str(), target_.c_str()) != 0) {
+    if (errno == ENOTEMPTY || errno == EEXIST) return false;
+    throw_errno("cannot rename to", target_);
+  }
   committed_ = true;
+  return true;
 }
 
 void write_file_atomic(const std::string& target, std::string_view bytes) {

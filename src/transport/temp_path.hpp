@@ -40,6 +40,9 @@ class TempDir {
   const std::string& path() const { return path_; }
   // Renames onto the target, which must be absent or an empty directory.
   void commit();
+  // commit(), but false (and nothing renamed) when the target has become a
+  // non-empty directory meanwhile.
+  bool try_commit();
 
  private:
   std::string target_;
