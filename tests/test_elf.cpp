@@ -18,6 +18,7 @@
 
 #include "dslim/elf.hpp"
 #include "dslim/error.hpp"
+#include "support/fuzz_inputs.hpp"
 
 namespace fs = std::filesystem;
 using namespace dslim::elf;
@@ -747,4 +748,11 @@ TEST_CASE("platform_of and machine_name", "[elf]") {
   CHECK(machine_name(62) == "x86-64");
   CHECK(machine_name(183) == "AArch64");
   CHECK(machine_name(1234) == "EM_1234");
+}
+
+TEST_CASE("fuzz crash inputs are dslim::Error before LIEF sees them", "[elf][fuzz]") {
+  for (const auto& path : fuzz_crash_inputs("elf_lief")) {
+    INFO(path);
+    CHECK_THROWS_WITH(read_elf_file(path), Contains(path.string() + ": malformed ELF file"));
+  }
 }

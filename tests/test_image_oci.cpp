@@ -9,6 +9,7 @@
 #include "dslim/layer_writer.hpp"
 #include "dslim/oci.hpp"
 #include "dslim/rootfs.hpp"
+#include "support/fuzz_inputs.hpp"
 
 using namespace dslim;
 
@@ -194,4 +195,17 @@ TEST_CASE("summarize lists files largest first with totals") {
   CHECK(s.layer_bytes == img.layers[0].size());
   CHECK(s.image_bytes == img.total_size());
   CHECK(s.manifest_digest == img.manifest_blob.digest());
+}
+
+TEST_CASE("fuzz crash inputs are dslim::Error, not a crash", "[oci][fuzz]") {
+  for (const auto& path : fuzz_crash_inputs("oci_json")) {
+    INFO(path);
+    const std::string json = fuzz_input_bytes(path);
+    CHECK_THROWS_AS(oci::parse_manifest(json, "m"), Error);
+    CHECK_THROWS_AS(oci::parse_index(json, "i"), Error);
+    CHECK_THROWS_AS(oci::parse_config(json, "c"), Error);
+  }
+  // The first such input, made readable: a number past double's range.
+  CHECK_THROWS_WITH(oci::parse_manifest(R"({"schemaVersion":2,"size":1e999})", "m"),
+                    Catch::Matchers::Contains("m: malformed JSON"));
 }

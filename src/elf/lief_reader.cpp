@@ -10,6 +10,7 @@
 #include "dslim/elf.hpp"
 #include "dslim/error.hpp"
 #include "elf/file_bytes.hpp"
+#include "elf/full_reader.hpp"
 #include "elf/lief_plugin.hpp"
 
 namespace dslim::elf {
@@ -113,6 +114,15 @@ void cross_check(const std::string& path, const ElfInfo& light, const ElfInfo& l
 
 }  // namespace
 
+ElfInfo detail::read_elf_full(const std::vector<uint8_t>& bytes, const std::string& name) {
+  // LIEF parses exactly the bytes validated here, not a second read of the path.
+  const ElfInfo light = read_elf(std::as_bytes(std::span(bytes)), name);
+  detail::check_for_lief(std::as_bytes(std::span(bytes)), light, name);
+  ElfInfo info = parse_with_lief(bytes, name);
+  cross_check(name, light, info);
+  return info;
+}
+
 ElfInfo read_elf_file(const std::string& path, Depth depth) {
   const detail::HostFile file(path);
   if (depth == Depth::Headers) {
@@ -121,12 +131,7 @@ ElfInfo read_elf_file(const std::string& path, Depth depth) {
         file.size(), [&](uint64_t offset, std::span<std::byte> out) { file.read(offset, out); },
         path);
   }
-  const std::vector<uint8_t> bytes = file.read_all();
-  // LIEF parses exactly the bytes validated here, not a second read of the path.
-  const ElfInfo light = read_elf(std::as_bytes(std::span(bytes)), path);
-  ElfInfo info = parse_with_lief(bytes, path);
-  cross_check(path, light, info);
-  return info;
+  return detail::read_elf_full(file.read_all(), path);
 }
 
 }  // namespace dslim::elf

@@ -99,7 +99,8 @@ struct Reader {
 json parse_text(std::string_view text, const std::string& what) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number too large for a double (1e999).
     throw Error(what + ": malformed JSON (" + e.what() + ")");
   }
 }

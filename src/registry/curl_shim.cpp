@@ -101,6 +101,12 @@ CURL* curl_easy_init() {
   return fn(kEasyInit, curl_easy_init)();
 }
 
+// curl.h fixes these signatures: the last named parameter is an enum, which
+// clang flags for va_start (promoted to int, as libcurl itself reads it).
+#ifdef __clang__
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
 CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
   // The argument's type follows from the option's range (curl.h CURLOPTTYPE_*),
   // as libcurl itself reads it.
@@ -136,6 +142,9 @@ CURLcode curl_easy_getinfo(CURL* curl, CURLINFO info, ...) {
   va_end(ap);
   return fn(kEasyGetinfo, curl_easy_getinfo)(curl, info, out);
 }
+#ifdef __clang__
+#pragma clang diagnostic pop
+#endif
 
 void curl_easy_cleanup(CURL* curl) {
   fn(kEasyCleanup, curl_easy_cleanup)(curl);

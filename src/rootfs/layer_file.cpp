@@ -20,7 +20,9 @@ constexpr char kMagic[8] = {'d', 's', 'l', 'i', 'm', 'L', 'Y', 'R'};
 constexpr uint32_t kVersion = 1;
 constexpr uint64_t kHeaderSize = 128;
 constexpr size_t kDigestAt = 32;
-constexpr size_t kChunk = 1 << 20;
+// 64 KiB: ~4k writes for a 273 MB tar, nothing beside inflating it, while a
+// small layer (and the fuzzer, 10x faster) pays for no large mapping.
+constexpr size_t kChunk = 1 << 16;
 constexpr std::string_view kWhiteout = ".wh.";
 constexpr std::string_view kOpaque = ".wh..wh..opq";
 
