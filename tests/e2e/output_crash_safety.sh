@@ -17,16 +17,21 @@ start=$(date +%s%N)
 span_us=$((($(date +%s%N) - start) / 1000 + 1))
 echo "one run: $((span_us / 1000)) ms"
 
+# SIGKILLs PID after a random delay within one run's span; its exit status
+# goes to $rc.
+kill_at_random() {
+  local delay_us=$(((RANDOM * 32768 + RANDOM) % span_us))
+  sleep "$(printf '%d.%06d' $((delay_us / 1000000)) $((delay_us % 1000000)))"
+  kill -KILL "$1" 2>/dev/null || true
+  rc=0
+  wait "$1" || rc=$?
+}
+
 declare -A written=([tag0]=$(cat "$TMP/digest.0"))
 killed=0
 for ((i = 1; i <= 100; i++)); do
   "$DSLIM" -q binary "$APP" -o "oci:$L:tag$i" --label run=$i >"$TMP/digest.$i" 2>"$TMP/err.$i" &
-  pid=$!
-  delay_us=$(((RANDOM * 32768 + RANDOM) % span_us))
-  sleep "$(printf '%d.%06d' $((delay_us / 1000000)) $((delay_us % 1000000)))"
-  kill -KILL "$pid" 2>/dev/null || true
-  rc=0
-  wait "$pid" || rc=$?
+  kill_at_random $!
   if ((rc == 0)); then
     written[tag$i]=$(cat "$TMP/digest.$i")
   else
@@ -72,12 +77,7 @@ for form in oci-archive docker-archive; do
   sum=$(sha256sum <"$out")
   for ((i = 1; i <= 10; i++)); do
     "$DSLIM" -q binary "$APP" -o "$form:$out" --label run=$i >/dev/null 2>&1 &
-    pid=$!
-    delay_us=$(((RANDOM * 32768 + RANDOM) % span_us))
-    sleep "$(printf '%d.%06d' $((delay_us / 1000000)) $((delay_us % 1000000)))"
-    kill -KILL "$pid" 2>/dev/null || true
-    rc=0
-    wait "$pid" || rc=$?
+    kill_at_random $!
     if ((rc == 0)); then
       sum=$(sha256sum <"$out")  # it finished: the new file is the previous one now
     elif [[ $(sha256sum <"$out") != "$sum" ]]; then

@@ -9,21 +9,7 @@ FX=$DSLIM_FIXTURE_DIR
 L=$TMP/layout
 C=$TMP/c
 
-umoci --log error init --layout "$L"
-umoci --log error new --image "$L:base"
-umoci --log error unpack --image "$L:base" "$TMP/b1"
-r=$TMP/b1/rootfs
-mkdir -p "$r/lib64" "$r/lib/x86_64-linux-gnu" "$r/opt/x/bin" "$r/opt/x/lib"
-cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/"
-cp -L /lib/x86_64-linux-gnu/libc.so.6 "$r/lib/x86_64-linux-gnu/"
-cp "$FX/bin/app_runpath" "$r/opt/x/bin/app"
-cp "$FX/lib/libx.so.1.2.3" "$r/opt/x/lib/"
-ln -s libx.so.1.2.3 "$r/opt/x/lib/libx.so.1"
-umoci --log error repack --image "$L:v1" "$TMP/b1"
-# v2 deletes libx (a whiteout layer), to tell the platforms apart below.
-umoci --log error unpack --image "$L:v1" "$TMP/b2"
-rm "$TMP/b2/rootfs/opt/x/lib/libx.so.1.2.3"
-umoci --log error repack --image "$L:v2" "$TMP/b2"
+fixture_layout "$L"
 
 deps() { "$DSLIM" -v deps --pick /opt/x/bin/app --format list "$@"; }
 
@@ -115,18 +101,10 @@ echo "ok: warm binary reuses the compressed layer, same digest"
 
 # --platform: an index with v1 as linux/amd64, v2 as linux/arm64 and an
 # attestation entry; the APP's own ELF header picks amd64 by default.
-desc() { jq -c --arg t "$1" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]==$t) | del(.annotations)' "$L/index.json"; }
-jq -n --argjson a "$(desc v1)" --argjson b "$(desc v2)" '{schemaVersion: 2,
-  mediaType: "application/vnd.oci.image.index.v1+json",
-  manifests: [($b + {platform: {os: "linux", architecture: "arm64", variant: "v8"}}),
-              ($a + {platform: {os: "unknown", architecture: "unknown"}}),
-              ($a + {platform: {os: "linux", architecture: "amd64"}})]}' >"$TMP/index.json"
-idx=$(sha256sum "$TMP/index.json" | cut -d' ' -f1)
-cp "$TMP/index.json" "$L/blobs/sha256/$idx"
-jq --arg d "sha256:$idx" --argjson s "$(stat -c %s "$TMP/index.json")" \
-  '.manifests += [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
-                   annotations: {"org.opencontainers.image.ref.name": "multi"}}]' \
-  "$L/index.json" >"$TMP/top.json" && mv "$TMP/top.json" "$L/index.json"
+fixture_index "$L" "$(jq -n --argjson a "$(layout_desc "$L" v1)" --argjson b "$(layout_desc "$L" v2)" \
+  '[($b + {platform: {os: "linux", architecture: "arm64", variant: "v8"}}),
+    ($a + {platform: {os: "unknown", architecture: "unknown"}}),
+    ($a + {platform: {os: "linux", architecture: "amd64"}})]')"
 
 cp "$FX/bin/app_runpath" "$TMP/app"
 "$DSLIM" deps "$TMP/app" --from "oci:$L:multi" --env LD_LIBRARY_PATH=/opt/x/lib >"$TMP/p.out" 2>&1 ||

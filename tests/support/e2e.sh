@@ -161,3 +161,46 @@ make_test_ca() {
     openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.crt
   ) >/dev/null 2>&1 || fail "make_test_ca: openssl failed"
 }
+
+# --- a small layered source image for the cache, platform and registry tests ---
+
+# fixture_layout DIR: an OCI layout with tag v1 (the loader, libc, the program
+# /opt/x/bin/app and its libx chain) and tag v2 (v1 with libx deleted by a
+# whiteout layer).
+fixture_layout() {
+  local L=$1 w
+  w=$(mktemp -d "$TMP/fixture-XXXXXX")
+  umoci --log error init --layout "$L"
+  umoci --log error new --image "$L:base"
+  umoci --log error unpack --image "$L:base" "$w/b1"
+  local r=$w/b1/rootfs
+  mkdir -p "$r/lib64" "$r/lib/x86_64-linux-gnu" "$r/opt/x/bin" "$r/opt/x/lib"
+  cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/"
+  cp -L /lib/x86_64-linux-gnu/libc.so.6 "$r/lib/x86_64-linux-gnu/"
+  cp "$DSLIM_FIXTURE_DIR/bin/app_runpath" "$r/opt/x/bin/app"
+  cp "$DSLIM_FIXTURE_DIR/lib/libx.so.1.2.3" "$r/opt/x/lib/"
+  ln -s libx.so.1.2.3 "$r/opt/x/lib/libx.so.1"
+  umoci --log error repack --image "$L:v1" "$w/b1"
+  umoci --log error unpack --image "$L:v1" "$w/b2"
+  rm "$w/b2/rootfs/opt/x/lib/libx.so.1.2.3"
+  umoci --log error repack --image "$L:v2" "$w/b2"
+}
+
+# The index.json descriptor of tag TAG in layout DIR, without annotations.
+layout_desc() {
+  jq -c --arg t "$2" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]==$t) | del(.annotations)' "$1/index.json"
+}
+
+# fixture_index DIR MANIFESTS_JSON: adds tag "multi", an image index holding
+# MANIFESTS_JSON (a jq array of descriptors with platforms), to layout DIR.
+fixture_index() {
+  local L=$1 idx
+  jq -n --argjson m "$2" '{schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.index.v1+json", manifests: $m}' >"$TMP/index.json"
+  idx=$(sha256sum "$TMP/index.json" | cut -d' ' -f1)
+  cp "$TMP/index.json" "$L/blobs/sha256/$idx"
+  jq --arg d "sha256:$idx" --argjson s "$(stat -c %s "$TMP/index.json")" \
+    '.manifests += [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
+                     annotations: {"org.opencontainers.image.ref.name": "multi"}}]' \
+    "$L/index.json" >"$TMP/top.json" && mv "$TMP/top.json" "$L/index.json"
+}
