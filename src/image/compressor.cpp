@@ -1,16 +1,19 @@
-// gzip through zlib's deflate (not libarchive's filter, whose header would
-// carry a timestamp), in blocks on every core; zstd through libzstd's
-// streaming API, single-threaded so the frame does not depend on thread
-// timing.
+// gzip through libdeflate (3.5x zlib's speed at level 6, and smaller
+// output), in blocks on every core; zstd through libzstd's streaming API,
+// single-threaded so the frame does not depend on thread timing.
 #include "compressor.hpp"
 
-#include <zlib.h>
+#include <libdeflate.h>
+#include <sys/mman.h>
 #include <zstd.h>
 
 #include <algorithm>
-#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,97 +23,169 @@
 namespace dslim {
 namespace {
 
-// gzip in independent 1 MiB blocks compressed on every core, pigz's way:
-// each block is raw deflate primed with the previous 32 KiB as dictionary
-// and ends on a sync flush, so the blocks join into one ordinary deflate
-// stream. The bytes depend only on the input, the level and zlib (not on
-// the thread count); the cost is ~5 bytes per block.
+// Fresh anonymous memory made present in one call: on this class of machine
+// every first touch of a page is a fault costing ~20 us, and a block's
+// buffers would otherwise take 500 of them.
+class PopulatedBuffer {
+ public:
+  explicit PopulatedBuffer(size_t size) : size_(size) {
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED) throw Error("out of memory for gzip buffers");
+    data_ = static_cast<char*>(p);
+  }
+  ~PopulatedBuffer() { ::munmap(data_, size_); }
+  PopulatedBuffer(const PopulatedBuffer&) = delete;
+  PopulatedBuffer& operator=(const PopulatedBuffer&) = delete;
+  char* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  char* data_;
+  size_t size_;
+};
+
+// gzip as one member per 1 MiB block, compressed on every core while the
+// tar is still being written: RFC 1952 readers (gzip -d, Go's
+// compress/gzip, pigz, ISA-L, zlib's gzread) take the members as one stream.
+// libdeflate compresses whole buffers only and has no preset dictionary, so
+// blocks cannot share a deflate stream the way pigz's do; the cost is 18
+// bytes of header and trailer per MiB and the matches a block cannot reach
+// back for (~0.3% on binaries). The bytes depend only on the input, the
+// level and libdeflate's version, not on the thread count: libdeflate writes
+// mtime 0, no name, and XFL from the level. A few slots are reused in turn,
+// so memory stays a few MiB whatever the layer's size.
 class GzipCompressor : public Compressor {
  public:
-  GzipCompressor(int level, Output out) : level_(level), out_(std::move(out)) {}
-  void write(std::string_view bytes) override { in_.append(bytes); }
-  void finish() override {
-    size_t blocks = std::max<size_t>(1, (in_.size() + kBlock - 1) / kBlock);
-    std::vector<std::string> deflated(blocks);
-    std::vector<uLong> crcs(blocks);
-    std::vector<std::exception_ptr> errors(blocks);
-    std::atomic<size_t> next = 0;
-    auto work = [&] {
-      for (size_t i; (i = next++) < blocks;) {
-        try {
-          deflated[i] = deflate_block(i, i + 1 == blocks);
-          std::string_view part = block(i);
-          crcs[i] =
-              crc32(0, reinterpret_cast<const Bytef*>(part.data()), static_cast<uInt>(part.size()));
-        } catch (...) {
-          errors[i] = std::current_exception();
-        }
-      }
-    };
-    size_t threads = std::min<size_t>(blocks, std::max(1u, std::thread::hardware_concurrency()));
-    std::vector<std::thread> pool;
-    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-    for (const auto& e : errors)
-      if (e) std::rethrow_exception(e);
-
-    // zlib's own header: no name, mtime 0, XFL from the level, OS = unix.
-    const char xfl = level_ == 9 ? 2 : level_ == 1 ? 4 : 0;
-    const char header[10] = {'\x1f', '\x8b', 8, 0, 0, 0, 0, 0, xfl, 3};
-    out_({header, sizeof header});
-    uLong crc = crc32(0, nullptr, 0);
-    for (size_t i = 0; i < blocks; ++i) {
-      out_(deflated[i]);
-      crc = crc32_combine(crc, crcs[i], static_cast<z_off_t>(block(i).size()));
+  GzipCompressor(int level, Output out)
+      : level_(level),
+        out_(std::move(out)),
+        workers_(std::max(1u, std::thread::hardware_concurrency())),
+        slots_(workers_ + 1) {}
+  ~GzipCompressor() override {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
     }
-    char trailer[8];
-    uint32_t size = static_cast<uint32_t>(in_.size());  // ISIZE is the size mod 2^32
-    for (int b = 0; b < 4; ++b) trailer[b] = static_cast<char>((crc >> (8 * b)) & 0xff);
-    for (int b = 0; b < 4; ++b) trailer[4 + b] = static_cast<char>((size >> (8 * b)) & 0xff);
-    out_({trailer, sizeof trailer});
+    work_.notify_all();
+    for (auto& t : pool_) t.join();
+  }
+  void write(std::string_view bytes) override {
+    while (!bytes.empty()) {
+      Slot& s = slot(filled_);
+      if (!s.in) s.in = std::make_unique<PopulatedBuffer>(kBlock);
+      size_t n = std::min(bytes.size(), kBlock - s.used);
+      std::memcpy(s.in->data() + s.used, bytes.data(), n);
+      s.used += n;
+      bytes.remove_prefix(n);
+      if (s.used == kBlock) submit();
+    }
+  }
+  void finish() override {
+    if (filled_ == emitted_ && pool_.empty()) {
+      // One block (or none): no thread is worth starting.
+      Slot& s = slot(filled_);
+      compress(s, deflater().get());
+      if (s.error) std::rethrow_exception(s.error);
+      out_(std::string_view(s.out->data(), s.out_size));
+      return;
+    }
+    if (slot(filled_).used > 0) submit();
+    while (emitted_ < filled_) emit_oldest();
   }
 
  private:
   static constexpr size_t kBlock = 1 << 20;
-  static constexpr size_t kWindow = 1 << 15;
 
-  std::string_view block(size_t i) const {
-    return std::string_view(in_).substr(i * kBlock, kBlock);
+  struct Slot {
+    std::unique_ptr<PopulatedBuffer> in, out;
+    size_t used = 0;
+    size_t out_size = 0;
+    bool done = false;
+    std::exception_ptr error;
+  };
+
+  Slot& slot(size_t seq) { return slots_[seq % slots_.size()]; }
+
+  using Deflater = std::unique_ptr<libdeflate_compressor, void (*)(libdeflate_compressor*)>;
+  Deflater deflater() const {
+    return Deflater(libdeflate_alloc_compressor(level_), libdeflate_free_compressor);
   }
 
-  std::string deflate_block(size_t i, bool last) const {
-    z_stream z{};
-    if (deflateInit2(&z, level_, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-      throw Error("cannot initialise gzip (zlib)");
-    std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&z, deflateEnd);
-    if (i > 0) {
-      std::string_view dict = std::string_view(in_).substr(i * kBlock - kWindow, kWindow);
-      deflateSetDictionary(&z, reinterpret_cast<const Bytef*>(dict.data()),
-                           static_cast<uInt>(dict.size()));
+  // Into the slot's own output buffer; an error stays in the slot until the
+  // block's turn to be written comes.
+  void compress(Slot& s, libdeflate_compressor* c) const {
+    try {
+      if (!c)
+        throw Error("cannot initialise gzip level " + std::to_string(level_) + " (libdeflate)");
+      if (!s.out)
+        s.out = std::make_unique<PopulatedBuffer>(libdeflate_gzip_compress_bound(c, kBlock));
+      const char* in = s.in ? s.in->data() : "";
+      s.out_size = libdeflate_gzip_compress(c, in, s.used, s.out->data(), s.out->size());
+      if (s.out_size == 0) throw Error("gzip compression failed (libdeflate)");
+    } catch (...) {
+      s.error = std::current_exception();
     }
-    std::string_view in = block(i);
-    std::string out(deflateBound(&z, static_cast<uLong>(in.size())) + 64, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z.avail_in = static_cast<uInt>(in.size());
-    size_t used = 0;
+  }
+
+  // Hands the filled slot to the workers, then waits (writing finished
+  // blocks out in order) until the next slot is free to fill.
+  void submit() {
+    if (pool_.empty())
+      for (unsigned t = 0; t < workers_; ++t) pool_.emplace_back([this] { work(); });
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(filled_++);
+    }
+    work_.notify_one();
+    while (filled_ - emitted_ >= slots_.size()) emit_oldest();
+  }
+
+  void emit_oldest() {
+    Slot& s = slot(emitted_);
+    {
+      std::unique_lock lock(mu_);
+      done_.wait(lock, [&] { return s.done; });
+    }
+    if (s.error) std::rethrow_exception(s.error);
+    out_(std::string_view(s.out->data(), s.out_size));
+    s.used = 0;
+    s.done = false;
+    ++emitted_;
+  }
+
+  void work() {
+    Deflater c = deflater();
     for (;;) {
-      z.next_out = reinterpret_cast<Bytef*>(out.data() + used);
-      z.avail_out = static_cast<uInt>(out.size() - used);
-      int rc = deflate(&z, last ? Z_FINISH : Z_SYNC_FLUSH);
-      if (rc == Z_STREAM_ERROR) throw Error("gzip compression failed (zlib)");
-      used = out.size() - z.avail_out;
-      bool done = last ? rc == Z_STREAM_END : z.avail_in == 0 && z.avail_out > 0;
-      if (done) break;
-      out.resize(out.size() * 2);
+      size_t seq;
+      {
+        std::unique_lock lock(mu_);
+        work_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        seq = queue_.front();
+        queue_.pop_front();
+      }
+      Slot& s = slot(seq);
+      compress(s, c.get());
+      {
+        std::lock_guard lock(mu_);
+        s.done = true;
+      }
+      done_.notify_all();
     }
-    out.resize(used);
-    return out;
   }
 
   int level_;
   Output out_;
-  std::string in_;
+  unsigned workers_;
+  std::vector<Slot> slots_;
+  size_t filled_ = 0;   // blocks handed to the workers (the next one is filling)
+  size_t emitted_ = 0;  // blocks written out
+  std::mutex mu_;
+  std::condition_variable work_, done_;
+  std::deque<size_t> queue_;
+  bool stop_ = false;
+  std::vector<std::thread> pool_;
 };
 
 class ZstdCompressor : public Compressor {
@@ -161,7 +236,7 @@ class PlainCompressor : public Compressor {
 std::string compression_variant(const LayerOptions& options) {
   switch (options.compression) {
     case Compression::Gzip:
-      return "gzip-" + std::to_string(options.gzip_level) + "-zlib" + zlibVersion();
+      return "gzip-" + std::to_string(options.gzip_level) + "-libdeflate" LIBDEFLATE_VERSION_STRING;
     case Compression::Zstd:
       return "zstd-" + std::to_string(options.zstd_level) + "-zstd" + ZSTD_versionString();
     case Compression::None:

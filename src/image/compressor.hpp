@@ -1,7 +1,7 @@
 #pragma once
 // Streaming compressors for layers. Output goes to a callback; the bytes
-// depend only on the input, the level and the library version (gzip: zlib's
-// own header, no name, mtime 0, no extra field).
+// depend only on the input, the level and the library version (gzip: no name,
+// mtime 0, no extra field).
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,7 +19,7 @@ class Compressor {
   virtual void finish() = 0;  // flushes the trailer; call once
 };
 
-// "gzip-6-zlib1.2.13": what decides the compressed bytes besides the input.
+// "gzip-6-libdeflate1.14": what decides the compressed bytes besides the input.
 std::string compression_variant(const LayerOptions& options);
 
 std::unique_ptr<Compressor> make_compressor(Compression compression, const LayerOptions& options,

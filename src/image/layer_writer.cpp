@@ -257,6 +257,9 @@ Layer LayerWriter::finish(LayerReuse* reuse) {
     }
   }
   Pipeline p;
+  // Room for the whole tar up front: growing the string would copy it and
+  // touch every page again; untouched reserved pages cost nothing.
+  p.compressed.reserve(layer.tar_size ? layer.tar_size + (layer.tar_size >> 6) + 4096 : 0);
   p.compressor = make_compressor(options_.compression, options_, [&p](std::string_view out) {
     p.digest.update(out);
     p.compressed.append(out);
