@@ -3,15 +3,19 @@
 // errors for hostile or broken layers.
 #include <archive.h>
 #include <archive_entry.h>
+#include <zlib.h>
 
 #include <catch2/catch.hpp>
 
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "dslim/digest.hpp"
 #include "dslim/error.hpp"
 #include "dslim/layered_rootfs.hpp"
+#include "rootfs/merged_view.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace dslim;
@@ -371,6 +375,8 @@ TEST_CASE("layered: damaged cache entries are rebuilt, never trusted") {
       std::string bad = good;
       bad[at] ^= 0x40;
       spit(entry, bad);
+      // The stack's merged view would spare the index a reading.
+      std::filesystem::remove_all(t.str() + "/merged");
       reports.clear();
       auto fs = cached(t.str(), tar, diff_id, reports);
       REQUIRE(reports.size() == 1);
@@ -396,4 +402,127 @@ TEST_CASE("layered: damaged cache entries are rebuilt, never trusted") {
     CHECK(reports[1].repaired);
     CHECK(slurp(entry) == good);
   }
+}
+
+TEST_CASE("layered: a warm run answers from the stack's merged view, without the indexes") {
+  TempDir t;
+  std::string one = make_tar({{"etc/motd", 'f', "hello"},
+                              {"etc/a", 'f', "a"},
+                              {"bin/sh", 'l', "dash"},
+                              {"usr/lib/libx.so.1", 'f', "x1"}});
+  std::string two =
+      make_tar({{"etc/.wh.a", 'f'}, {"etc/b", 'f', "b"}, {"usr/lib/libx.so.1", 'f', "x2"}});
+  std::vector<std::string> tars{one, two};
+  auto run = [&](bool blobs_readable, std::vector<LayerReport>& reports) {
+    std::vector<LayerInput> layers;
+    for (size_t i = 0; i < tars.size(); ++i) {
+      std::string name = "sha256:l" + std::to_string(i + 1);
+      if (blobs_readable)
+        layers.push_back(input(name, gzip(tars[i]), sha256_digest(tars[i])));
+      else
+        layers.push_back({name, sha256_digest(tars[i]),
+                          []() -> std::unique_ptr<ByteReader> { throw Error("a blob was read"); }});
+    }
+    return std::make_unique<LayeredRootFs>("oci:test", layers, directory_layer_store(t.str()),
+                                           LayeredLimits{},
+                                           [&](const LayerReport& r) { reports.push_back(r); });
+  };
+  auto check = [](const RootFs& fs) {
+    CHECK(contents(fs, "/etc/motd") == "hello");
+    CHECK(contents(fs, "/usr/lib/libx.so.1") == "x2");
+    CHECK(fs.readlink("/bin/sh") == "dash");
+    CHECK(fs.list("/etc") == Names{"b", "motd"});
+    CHECK(fs.list("/") == Names{"bin", "etc", "usr"});
+    CHECK_FALSE(fs.lstat("/etc/a"));
+    CHECK(fs.lstat("//usr/./lib")->type == FileType::Directory);
+  };
+  std::vector<LayerReport> reports;
+  check(*run(true, reports));
+  auto merged = std::filesystem::directory_iterator(t.str() + "/merged/sha256");
+  REQUIRE(merged != std::filesystem::directory_iterator());
+  const std::string view = merged->path().string();
+  const std::string good = slurp(view);
+
+  SECTION("no blob is read and no index either: a damaged index goes unnoticed") {
+    for (const auto& tar : tars) {
+      std::string layer = t.str() + "/sha256/" + sha256_digest(tar).substr(7);
+      std::string bytes = slurp(layer);
+      bytes[bytes.size() - 3] ^= 0x40;
+      spit(layer, bytes);
+    }
+    reports.clear();
+    check(*run(false, reports));
+    REQUIRE(reports.size() == 2);
+    CHECK((reports[0].reused && reports[1].reused));
+  }
+  SECTION("a damaged merged view is merged again from the indexes, and kept anew") {
+    std::string bad = good;
+    bad[bad.size() / 2] ^= 0x01;
+    spit(view, bad);
+    reports.clear();
+    check(*run(false, reports));
+    CHECK(reports.size() == 2);
+    CHECK(slurp(view) == good);
+  }
+  SECTION("a layer file gone sends the run the long way, which rebuilds it") {
+    std::filesystem::remove(t.str() + "/sha256/" + sha256_digest(two).substr(7));
+    CHECK_THROWS_WITH(run(false, reports), Catch::Contains("a blob was read"));
+    reports.clear();
+    check(*run(true, reports));
+    REQUIRE(reports.size() == 2);
+    CHECK(reports[0].reused);
+    CHECK_FALSE(reports[1].reused);
+  }
+}
+
+TEST_CASE("merged view: sorted by directory, bounds-checked, damage refused") {
+  std::vector<MergedEntry> entries(5);
+  const char* paths[] = {"/usr/lib/x", "/", "/usr", "/usr/lib", "/usr/b"};
+  for (size_t i = 0; i < entries.size(); ++i) {
+    entries[i].path = paths[i];
+    entries[i].stat.type = i == 0 ? FileType::Regular : FileType::Directory;
+  }
+  entries[0].stat.size = 7;
+  entries[0].layer = 1;
+  entries[0].offset = 512;
+  entries[0].crc = 0xdeadbeef;
+  entries[4].stat.type = FileType::Symlink;
+  entries[4].link = "lib/x";
+  const std::string bytes = serialize_merged(entries, 2);
+  MergedView view(bytes, "v");
+  CHECK(view.size() == 5);
+  CHECK(view.children("/usr") == Names{"b", "lib"});
+  CHECK(view.children("/") == Names{"usr"});
+  CHECK(view.children("/usr/lib/x").empty());
+  auto x = view.find("/usr/lib/x");
+  REQUIRE(x);
+  CHECK((x->layer == 1 && x->offset == 512 && x->crc == 0xdeadbeef && x->stat.size == 7));
+  CHECK(view.find("/usr/b")->link == "lib/x");
+  CHECK_FALSE(view.find("/usr/lib/y"));
+  CHECK_FALSE(view.find("/usr/"));
+
+  // The CRC (bytes 32..35) covers what follows the 40-byte header.
+  auto resealed = [](std::string b) {
+    uLong crc =
+        crc32(0, reinterpret_cast<const Bytef*>(b.data() + 40), static_cast<uInt>(b.size() - 40));
+    uint32_t c = static_cast<uint32_t>(crc);
+    std::memcpy(b.data() + 32, &c, 4);
+    return b;
+  };
+  CHECK(resealed(bytes) == bytes);
+  std::string flipped = bytes;
+  flipped[bytes.size() - 2] ^= 1;
+  CHECK_THROWS_WITH(MergedView(flipped, "v"), Catch::Contains("checksum mismatch"));
+  CHECK_THROWS_WITH(MergedView(bytes.substr(0, bytes.size() - 1), "v"),
+                    Catch::Contains("sizes do not add up"));
+  std::string far = bytes;
+  uint64_t huge = 1ull << 40;
+  std::memcpy(far.data() + 40, &huge, 8);  // the first record's path offset
+  CHECK_THROWS_WITH(MergedView(resealed(far), "v"), Catch::Contains("points outside"));
+  std::string layer = bytes;
+  for (size_t r = 0; r < 5; ++r) {
+    uint32_t nine = 9;
+    std::memcpy(layer.data() + 40 + r * 72 + 24, &nine, 4);  // a layer that is not there
+  }
+  CHECK_THROWS_WITH(MergedView(resealed(layer), "v"), Catch::Contains("malformed"));
 }

@@ -9,10 +9,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "dslim/byte_reader.hpp"
@@ -40,6 +38,8 @@ struct LayerInput {
 
 class LayerFile;
 struct LayerIndex;
+class MergedView;
+struct MergedEntry;
 
 // One layer, indexed: what a LayerStore hands out.
 struct IndexedLayer {
@@ -62,6 +62,24 @@ class LayerStore {
   // Drops a damaged entry for `in` and builds it again.
   virtual IndexedLayer rebuild(const LayerInput& in, const LayeredLimits& limits,
                                const std::string& where) = 0;
+
+  // A warm run skips the indexes: a stack of layers merged by an earlier
+  // run is kept whole, named by `key` ("sha256:…" over the diff_ids).
+  virtual std::unique_ptr<FileView> find_merged(const std::string& key) {
+    (void)key;
+    return nullptr;
+  }
+  virtual void keep_merged(const std::string& key, std::string_view bytes) {
+    (void)key;
+    (void)bytes;
+  }
+  // The layer's file with its header checked, its index unread; null when
+  // the store has none or a damaged one (get() then rebuilds it).
+  virtual std::shared_ptr<const LayerFile> find_file(const LayerInput& in, std::string* location) {
+    (void)in;
+    (void)location;
+    return nullptr;
+  }
 };
 
 // Unlinked temporary files under $TMPDIR (or /tmp): nothing outlives the run.
@@ -107,29 +125,23 @@ class LayeredRootFs : public RootFs {
   std::unique_ptr<FileView> open(const std::string& path) const override;
 
  private:
-  struct Node {
-    Stat stat;
-    std::string link;             // symlink target, as stored
-    uint32_t layer = 0;           // regular file: which layer holds its bytes
-    uint32_t entry = 0;           // regular file: its entry in that layer's index
-    std::set<std::string> names;  // directory: its children
-  };
   struct Layer {
     LayerInput input;
     IndexedLayer indexed;
   };
   struct Builder;
+  bool open_merged(const std::string& key);
+  std::string merge() const;
   void report(const Layer& layer) const;
-  const Node* find(const std::string& path) const;
-  const Node& need(const std::string& path) const;
+  MergedEntry need(const std::string& path) const;
 
   std::string what_;
   std::shared_ptr<LayerStore> store_;
   LayeredLimits limits_;
   LayerObserver observer_;
-  mutable std::mutex repair_;  // guards layers_[*].indexed.file during a rebuild
+  mutable std::mutex repair_;  // guards layers_[*].indexed during a rebuild
   mutable std::vector<Layer> layers_;
-  std::unordered_map<std::string, Node> nodes_;  // by physical path
+  std::unique_ptr<MergedView> view_;
 };
 
 }  // namespace dslim::rootfs

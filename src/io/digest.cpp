@@ -1,6 +1,7 @@
 // Streaming SHA-256 through OpenSSL EVP, and digest string checks.
 #include "dslim/digest.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "dslim/error.hpp"
@@ -11,9 +12,24 @@ struct Sha256::Impl {
   EVP_MD_CTX* ctx = nullptr;
 };
 
+namespace {
+
+// Fetched once: EVP_sha256() makes every init look the algorithm up again,
+// and OpenSSL's first use would read the system's openssl.cnf (engines,
+// providers) that hashing has no use for; both cost a warm run milliseconds.
+const EVP_MD* sha256_md() {
+  static const EVP_MD* md = [] {
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
+    return EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  }();
+  return md;
+}
+
+}  // namespace
+
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
   impl_->ctx = EVP_MD_CTX_new();
-  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1)
+  if (!impl_->ctx || !sha256_md() || EVP_DigestInit_ex(impl_->ctx, sha256_md(), nullptr) != 1)
     throw Error("cannot initialise SHA-256 (OpenSSL)");
 }
 

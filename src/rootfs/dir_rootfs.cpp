@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,6 +22,7 @@
 
 #include "dslim/error.hpp"
 #include "dslim/rootfs.hpp"
+#include "mapped_file.hpp"
 
 namespace dslim::rootfs {
 namespace {
@@ -52,21 +52,6 @@ class Fd {
   int fd_;
 };
 
-class MmapView : public FileView {
- public:
-  MmapView(void* addr, size_t size) : addr_(addr), size_(size) {}
-  ~MmapView() override {
-    if (addr_ != nullptr) ::munmap(addr_, size_);
-  }
-  std::span<const std::byte> bytes() const override {
-    return {static_cast<const std::byte*>(addr_), size_};
-  }
-
- private:
-  void* addr_;
-  size_t size_;
-};
-
 // Reads with pread through a descriptor held open: no mapping, no page faults.
 class PreadReader : public FileReader {
  public:
@@ -89,11 +74,6 @@ class PreadReader : public FileReader {
   Fd fd_;
   uint64_t size_;
   std::string where_;
-};
-
-class EmptyView : public FileView {
- public:
-  std::span<const std::byte> bytes() const override { return {}; }
 };
 
 // 1 = openat2 works, 0 = unknown yet, -1 = unavailable (old kernel, seccomp).
@@ -296,10 +276,7 @@ int DirRootFs::open_regular(const std::string& path, uint64_t& size) const {
 std::unique_ptr<FileView> DirRootFs::open(const std::string& path) const {
   uint64_t size = 0;
   Fd fd(open_regular(path, size));
-  if (size == 0) return std::make_unique<EmptyView>();
-  void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (addr == MAP_FAILED) fail(normalize(path), describe(), errno);
-  return std::make_unique<MmapView>(addr, size);
+  return map_file_range(fd.get(), 0, size, false, where(normalize(path), describe()));
 }
 
 std::unique_ptr<FileReader> DirRootFs::open_reader(const std::string& path) const {

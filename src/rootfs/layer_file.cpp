@@ -3,7 +3,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <isa-l/crc.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "dslim/digest.hpp"
+#include "mapped_file.hpp"
 
 namespace dslim::rootfs {
 namespace {
@@ -118,23 +118,6 @@ std::string entry_path(const std::string& raw, const std::string& where) {
   return out.empty() ? "/" : out;
 }
 
-class MappedView : public FileView {
- public:
-  MappedView(void* base, size_t len, size_t skip) : base_(base), len_(len), skip_(skip) {}
-  ~MappedView() override {
-    if (base_) ::munmap(base_, len_);
-  }
-  std::span<const std::byte> bytes() const override {
-    if (!base_) return {};
-    return {static_cast<const std::byte*>(base_) + skip_, len_ - skip_};
-  }
-
- private:
-  void* base_;
-  size_t len_;
-  size_t skip_;
-};
-
 }  // namespace
 
 LayerFile::LayerFile(int fd, std::string what) : fd_(fd), what_(std::move(what)) {}
@@ -144,18 +127,9 @@ LayerFile::~LayerFile() {
 }
 
 std::unique_ptr<FileView> LayerFile::view(const LayerEntry& e) const {
-  if (e.stat.size == 0) return std::make_unique<MappedView>(nullptr, 0, 0);
-  static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   uint64_t at = kHeaderSize + e.offset;
-  uint64_t start = at & ~(page - 1);
-  size_t len = static_cast<size_t>(at - start + e.stat.size);
-  // Populated at once: the CRC check reads every page right away, and one
-  // populate costs far less than a fault per page.
-  void* base =
-      ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_, static_cast<off_t>(start));
-  if (base == MAP_FAILED)
-    throw Error(what_ + ": cannot map " + e.path + ": " + std::strerror(errno));
-  auto view = std::make_unique<MappedView>(base, len, static_cast<size_t>(at - start));
+  // Populated at once: the CRC check reads every page right away.
+  auto view = map_file_range(fd_, at, e.stat.size, true, what_ + ": " + e.path);
   struct stat st {};
   // A file cut short under the mapping would fault on read: check first.
   if (::fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) < at + e.stat.size)
@@ -286,32 +260,52 @@ LayerIndex write_layer_file(int fd, ByteReader& tar, const std::string& diff_id,
   return index;
 }
 
-LayerIndex read_layer_file(int fd, const std::string& what) {
-  auto corrupt = [&](const std::string& why) -> CorruptLayerFile {
-    return CorruptLayerFile(what + ": " + why);
-  };
+namespace {
+
+struct Header {
+  uint64_t tar_size = 0;
+  uint64_t index_size = 0;
+  std::string index_digest;
+};
+
+Header read_header(int fd, const std::string& what) {
+  auto corrupt = [&](const std::string& why) { return CorruptLayerFile(what + ": " + why); };
   char header[kHeaderSize];
   if (!read_at(fd, header, sizeof header, 0)) throw corrupt("shorter than its header");
   if (std::memcmp(header, kMagic, sizeof kMagic) != 0) throw corrupt("not a dslim layer file");
   uint32_t version;
-  uint64_t tar_size, index_size;
+  Header h;
   std::memcpy(&version, header + 8, 4);
-  std::memcpy(&tar_size, header + 16, 8);
-  std::memcpy(&index_size, header + 24, 8);
+  std::memcpy(&h.tar_size, header + 16, 8);
+  std::memcpy(&h.index_size, header + 24, 8);
   if (version != kVersion) throw corrupt("layer file version " + std::to_string(version));
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw corrupt(std::strerror(errno));
   uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (tar_size > size || index_size > size || kHeaderSize + tar_size + index_size != size)
+  if (h.tar_size > size || h.index_size > size || kHeaderSize + h.tar_size + h.index_size != size)
     throw corrupt("its size does not match its header");
-  std::string body(index_size, '\0');
-  if (!read_at(fd, body.data(), body.size(), kHeaderSize + tar_size))
+  h.index_digest.assign(header + kDigestAt, strnlen(header + kDigestAt, kHeaderSize - kDigestAt));
+  return h;
+}
+
+}  // namespace
+
+void check_layer_file(int fd, const std::string& what) {
+  read_header(fd, what);
+}
+
+LayerIndex read_layer_file(int fd, const std::string& what) {
+  auto corrupt = [&](const std::string& why) -> CorruptLayerFile {
+    return CorruptLayerFile(what + ": " + why);
+  };
+  Header h = read_header(fd, what);
+  std::string body(h.index_size, '\0');
+  if (!read_at(fd, body.data(), body.size(), kHeaderSize + h.tar_size))
     throw corrupt("cannot read its index");
-  std::string digest(header + kDigestAt, strnlen(header + kDigestAt, kHeaderSize - kDigestAt));
-  if (sha256_digest(body) != digest) throw corrupt("its index is damaged");
+  if (sha256_digest(body) != h.index_digest) throw corrupt("its index is damaged");
   try {
     LayerIndex index = parse_layer_index(body, what);
-    if (index.tar_size != tar_size) throw corrupt("its index does not match its header");
+    if (index.tar_size != h.tar_size) throw corrupt("its index does not match its header");
     return index;
   } catch (const CorruptLayerFile&) {
     throw;

@@ -55,5 +55,7 @@ LayerIndex write_layer_file(int fd, ByteReader& tar, const std::string& diff_id,
 // Reads back a layer file's index, checking the header, sizes and index
 // digest. Throws CorruptLayerFile naming `what` when anything is off.
 LayerIndex read_layer_file(int fd, const std::string& what);
+// The header and size alone (a merged view has the index's facts already).
+void check_layer_file(int fd, const std::string& what);
 
 }  // namespace dslim::rootfs

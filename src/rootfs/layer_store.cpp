@@ -15,6 +15,7 @@
 #include "dslim/digest.hpp"
 #include "dslim/layered_rootfs.hpp"
 #include "layer_file.hpp"
+#include "mapped_file.hpp"
 
 namespace dslim::rootfs {
 namespace {
@@ -51,6 +52,15 @@ int anonymous_file(const std::string& dir, std::string* named, const std::string
   if (fd < 0)
     throw Error(where + ": cannot create a temporary file in " + dir + ": " + std::strerror(errno));
   return fd;
+}
+
+void write_all(int fd, std::string_view bytes, const std::string& what) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(what + ": " + std::strerror(errno));
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
 }
 
 std::string temp_dir() {
@@ -126,6 +136,54 @@ class DirectoryStore : public LayerStore {
     return publish(in, limits, entries, where, path);
   }
 
+  std::unique_ptr<FileView> find_merged(const std::string& key) override {
+    std::string path = merged_path(key);
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) return nullptr;
+    return map_file_range(fd.get(), 0, static_cast<uint64_t>(st.st_size), true, path);
+  }
+
+  void keep_merged(const std::string& key, std::string_view bytes) override {
+    std::string path = merged_path(key);
+    std::string dir = parent_dir(path);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return;  // a cache that cannot be written only costs the next run time
+    std::string named;
+    try {
+      Fd fd(anonymous_file(dir, &named, path));
+      write_all(fd.get(), bytes, path);
+      // A damaged entry may be in the way: ours replaces it.
+      if (named.empty()) {
+        std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
+        if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) != 0 &&
+            errno == EEXIST) {
+          ::unlink(path.c_str());
+          ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+        }
+      } else if (::rename(named.c_str(), path.c_str()) != 0) {
+        ::unlink(named.c_str());
+      }
+    } catch (const Error&) {
+      if (!named.empty()) ::unlink(named.c_str());
+    }
+  }
+
+  std::shared_ptr<const LayerFile> find_file(const LayerInput& in, std::string* location) override {
+    if (in.diff_id.empty()) return nullptr;
+    std::string path = entry_path(in.diff_id, in.digest);
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return nullptr;
+    try {
+      check_layer_file(fd.get(), path);
+    } catch (const CorruptLayerFile&) {
+      return nullptr;
+    }
+    *location = path;
+    return std::make_shared<const LayerFile>(fd.release(), path);
+  }
+
   IndexedLayer rebuild(const LayerInput& in, const LayeredLimits& limits,
                        const std::string& where) override {
     std::atomic<uint64_t> entries = 0;
@@ -140,6 +198,9 @@ class DirectoryStore : public LayerStore {
  private:
   std::string entry_path(const std::string& diff_id, const std::string& where) const {
     return dir_ + "/sha256/" + digest_hex(diff_id, where + " diff_id");
+  }
+  std::string merged_path(const std::string& key) const {
+    return dir_ + "/merged/sha256/" + digest_hex(key, "merged view key");
   }
 
   IndexedLayer publish(const LayerInput& in, const LayeredLimits& limits,

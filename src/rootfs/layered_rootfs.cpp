@@ -6,10 +6,14 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <set>
 #include <thread>
+#include <unordered_map>
 
+#include "dslim/digest.hpp"
 #include "dslim/error.hpp"
 #include "layer_file.hpp"
+#include "merged_view.hpp"
 
 namespace dslim::rootfs {
 namespace {
@@ -22,41 +26,67 @@ std::string child_of(const std::string& dir, const std::string& name) {
   return dir == "/" ? "/" + name : dir + "/" + name;
 }
 
+struct Node {
+  Stat stat;
+  std::string link;             // symlink target, as stored
+  uint32_t layer = 0;           // regular file: which layer holds its bytes
+  uint32_t entry = 0;           // regular file: its entry in that layer's index
+  std::set<std::string> names;  // directory: its children
+};
+
+// "sha256:…" naming a stack of layers by their diff_ids, or "" when one has
+// none (it is not cached, so neither is the stack).
+std::string merged_key(const std::vector<LayerInput>& layers) {
+  std::string text = "dslim merged view 1\n";
+  for (const auto& l : layers) {
+    if (l.diff_id.empty()) return "";
+    text += l.diff_id + "\n";
+  }
+  return sha256_digest(text);
+}
+
 }  // namespace
 
 // Applies one layer's index after another.
 struct LayeredRootFs::Builder {
-  LayeredRootFs& fs;
+  std::unordered_map<std::string, Node> nodes;
+
+  Builder() {
+    Node root;
+    root.stat.type = FileType::Directory;
+    root.stat.mode = 0755;
+    nodes.emplace("/", std::move(root));
+  }
 
   void remove(const std::string& path) {
-    auto it = fs.nodes_.find(path);
-    if (it == fs.nodes_.end()) return;
+    auto it = nodes.find(path);
+    if (it == nodes.end()) return;
     std::set<std::string> names = std::move(it->second.names);
     for (const auto& name : names) remove(child_of(path, name));
-    fs.nodes_.erase(path);
-    fs.nodes_.at(parent_dir(path)).names.erase(base_of(path));
+    nodes.erase(path);
+    nodes.at(parent_dir(path)).names.erase(base_of(path));
   }
 
   // The directory at `path`, made (0755) when missing. A non-directory in
   // the way is replaced, as overlayfs shows an upper directory over it.
   Node& ensure_dir(const std::string& path) {
-    auto it = fs.nodes_.find(path);
-    if (it != fs.nodes_.end() && it->second.stat.type == FileType::Directory) return it->second;
-    bool in_the_way = it != fs.nodes_.end();
+    auto it = nodes.find(path);
+    if (it != nodes.end() && it->second.stat.type == FileType::Directory) return it->second;
+    bool in_the_way = it != nodes.end();
     Node& parent = ensure_dir(parent_dir(path));  // may rehash: `it` is not used below
     if (in_the_way) remove(path);
     Node dir;
     dir.stat.type = FileType::Directory;
     dir.stat.mode = 0755;
     parent.names.insert(base_of(path));
-    return fs.nodes_[path] = std::move(dir);
+    return nodes[path] = std::move(dir);
   }
 
   void add(const LayerEntry& e, uint32_t layer, uint32_t entry, const std::string& where) {
     Node node;
     if (e.hardlink) {
-      auto target = fs.nodes_.find(e.link);
-      if (target == fs.nodes_.end() || target->second.stat.type == FileType::Directory)
+      auto target = nodes.find(e.link);
+      if (target == nodes.end() || target->second.stat.type == FileType::Directory)
         throw Error(where + ": hardlink " + e.path + " points at " + e.link +
                     ", which is not a file in the image");
       node = target->second;  // same inode: same contents and stat
@@ -69,12 +99,12 @@ struct LayeredRootFs::Builder {
     if (e.path == "/") {
       if (node.stat.type != FileType::Directory)
         throw Error(where + ": entry " + e.path + " replaces / with a non-directory");
-      fs.nodes_.at("/").stat = node.stat;
+      nodes.at("/").stat = node.stat;
       return;
     }
     Node& parent = ensure_dir(parent_dir(e.path));
-    auto it = fs.nodes_.find(e.path);
-    if (it != fs.nodes_.end()) {
+    auto it = nodes.find(e.path);
+    if (it != nodes.end()) {
       if (it->second.stat.type == FileType::Directory && node.stat.type == FileType::Directory) {
         it->second.stat = node.stat;  // directories merge; only the stat changes
         return;
@@ -82,7 +112,7 @@ struct LayeredRootFs::Builder {
       remove(e.path);
     }
     parent.names.insert(base_of(e.path));
-    fs.nodes_.emplace(e.path, std::move(node));
+    nodes.emplace(e.path, std::move(node));
   }
 
   // Whiteouts delete only what lower layers hold, whatever their order in
@@ -92,8 +122,8 @@ struct LayeredRootFs::Builder {
       if (e.kind == LayerEntry::Whiteout) {
         remove(e.path);
       } else if (e.kind == LayerEntry::Opaque) {
-        auto it = fs.nodes_.find(e.path);
-        if (it != fs.nodes_.end() && it->second.stat.type == FileType::Directory) {
+        auto it = nodes.find(e.path);
+        if (it != nodes.end() && it->second.stat.type == FileType::Directory) {
           std::set<std::string> names = it->second.names;
           for (const auto& name : names) remove(child_of(e.path, name));
         }
@@ -114,21 +144,19 @@ LayeredRootFs::LayeredRootFs(std::string what, std::vector<LayerInput> layers,
       store_(std::move(store)),
       limits_(limits),
       observer_(std::move(observer)) {
-  Node root;
-  root.stat.type = FileType::Directory;
-  root.stat.mode = 0755;
-  nodes_.emplace("/", std::move(root));
+  std::string key = merged_key(layers);
+  layers_.resize(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) layers_[i].input = std::move(layers[i]);
+  if (!key.empty() && open_merged(key)) return;
 
   // Fetching a layer is independent of the others, so layers go in
   // parallel (one per core); merging stays in layer order below.
-  layers_.resize(layers.size());
-  std::vector<std::exception_ptr> errors(layers.size());
+  std::vector<std::exception_ptr> errors(layers_.size());
   std::atomic<uint64_t> entries = 0;
   std::atomic<size_t> next = 0;
   auto work = [&] {
-    for (size_t i; (i = next++) < layers.size();) {
+    for (size_t i; (i = next++) < layers_.size();) {
       try {
-        layers_[i].input = std::move(layers[i]);
         layers_[i].indexed = store_->get(layers_[i].input, limits_, entries,
                                          what_ + ": layer " + layers_[i].input.digest);
         report(layers_[i]);
@@ -138,7 +166,7 @@ LayeredRootFs::LayeredRootFs(std::string what, std::vector<LayerInput> layers,
     }
   };
   size_t workers =
-      std::min<size_t>(layers.size(), std::max(1u, std::thread::hardware_concurrency()));
+      std::min<size_t>(layers_.size(), std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> threads;
   for (size_t t = 1; t < workers; ++t) threads.emplace_back(work);
   work();
@@ -146,13 +174,58 @@ LayeredRootFs::LayeredRootFs(std::string what, std::vector<LayerInput> layers,
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);  // the lowest layer at fault
 
-  Builder builder{*this};
-  for (size_t i = 0; i < layers_.size(); ++i)
-    builder.apply(*layers_[i].indexed.index, static_cast<uint32_t>(i),
-                  what_ + ": layer " + layers_[i].input.digest);
+  std::string bytes = merge();
+  if (!key.empty()) store_->keep_merged(key, bytes);
+  view_ = std::make_unique<MergedView>(std::move(bytes), what_);
 }
 
 LayeredRootFs::~LayeredRootFs() = default;
+
+// Every layer's file from the store and the stack's merged view: no index
+// is read. Anything missing or damaged sends the caller the long way.
+bool LayeredRootFs::open_merged(const std::string& key) {
+  auto bytes = store_->find_merged(key);
+  if (!bytes) return false;
+  std::unique_ptr<MergedView> view;
+  try {
+    view = std::make_unique<MergedView>(std::move(bytes), what_);
+  } catch (const Error&) {
+    return false;  // damaged: merged again, and kept anew
+  }
+  if (view->layers() != layers_.size() || view->size() > limits_.max_entries) return false;
+  for (auto& layer : layers_) {
+    layer.indexed.file = store_->find_file(layer.input, &layer.indexed.location);
+    if (!layer.indexed.file) return false;
+    layer.indexed.reused = true;
+  }
+  view_ = std::move(view);
+  for (const auto& layer : layers_) report(layer);
+  return true;
+}
+
+// The layers' indexes applied bottom first, as a MergedView's bytes.
+std::string LayeredRootFs::merge() const {
+  Builder builder;
+  for (size_t i = 0; i < layers_.size(); ++i)
+    builder.apply(*layers_[i].indexed.index, static_cast<uint32_t>(i),
+                  what_ + ": layer " + layers_[i].input.digest);
+  std::vector<MergedEntry> entries;
+  entries.reserve(builder.nodes.size());
+  for (const auto& [path, node] : builder.nodes) {
+    MergedEntry& e = entries.emplace_back();
+    e.path = path;
+    e.stat = node.stat;
+    e.link = node.link;
+    if (node.stat.type == FileType::Regular) {
+      const LayerEntry& at = layers_[node.layer].indexed.index->entries.at(node.entry);
+      e.layer = node.layer;
+      e.entry = node.entry;
+      e.offset = at.offset;
+      e.crc = at.crc;
+    }
+  }
+  return serialize_merged(std::move(entries), static_cast<uint32_t>(layers_.size()));
+}
 
 void LayeredRootFs::report(const Layer& l) const {
   if (observer_)
@@ -160,57 +233,61 @@ void LayeredRootFs::report(const Layer& l) const {
                l.indexed.location});
 }
 
-const LayeredRootFs::Node* LayeredRootFs::find(const std::string& path) const {
-  auto it = nodes_.find(path);
-  if (it == nodes_.end()) it = nodes_.find(normalize(path));
-  return it == nodes_.end() ? nullptr : &it->second;
-}
-
-const LayeredRootFs::Node& LayeredRootFs::need(const std::string& path) const {
-  const Node* node = find(path);
-  if (!node) throw Error(what_ + ": " + normalize(path) + ": no such file or directory");
-  return *node;
+MergedEntry LayeredRootFs::need(const std::string& path) const {
+  auto found = view_->find(path);
+  if (!found) {
+    std::string norm = normalize(path);
+    if (norm != path) found = view_->find(norm);
+    if (!found) throw Error(what_ + ": " + norm + ": no such file or directory");
+  }
+  return *found;
 }
 
 std::optional<Stat> LayeredRootFs::lstat(const std::string& path) const {
-  const Node* node = find(path);
-  if (!node) return std::nullopt;
-  return node->stat;
+  auto found = view_->find(path);
+  if (!found) {
+    std::string norm = normalize(path);
+    if (norm != path) found = view_->find(norm);
+  }
+  if (!found) return std::nullopt;
+  return found->stat;
 }
 
 std::string LayeredRootFs::readlink(const std::string& path) const {
-  const Node& node = need(path);
-  if (node.stat.type != FileType::Symlink)
+  MergedEntry e = need(path);
+  if (e.stat.type != FileType::Symlink)
     throw Error(what_ + ": " + normalize(path) + ": not a symbolic link");
-  return node.link;
+  return std::string(e.link);
 }
 
 std::vector<std::string> LayeredRootFs::list(const std::string& path) const {
-  const Node& node = need(path);
-  if (node.stat.type != FileType::Directory)
+  MergedEntry e = need(path);
+  if (e.stat.type != FileType::Directory)
     throw Error(what_ + ": " + normalize(path) + ": not a directory");
-  return {node.names.begin(), node.names.end()};
+  return view_->children(e.path);
 }
 
 std::unique_ptr<FileView> LayeredRootFs::open(const std::string& path) const {
-  const Node& node = need(path);
-  if (node.stat.type != FileType::Regular)
+  MergedEntry e = need(path);
+  if (e.stat.type != FileType::Regular)
     throw Error(what_ + ": " + normalize(path) + ": not a regular file");
+  LayerEntry entry;
+  entry.path = e.path;
+  entry.stat = e.stat;
+  entry.offset = e.offset;
+  entry.crc = e.crc;
   std::lock_guard lock(repair_);
-  Layer& layer = layers_.at(node.layer);
-  const LayerEntry& entry = layer.indexed.index->entries.at(node.entry);
+  Layer& layer = layers_.at(e.layer);
   try {
     return layer.indexed.file->view(entry);
   } catch (const CorruptLayerFile&) {
-    // The same tar indexes the same way, so the node still points right.
+    // The same tar indexes the same way, so the entry is where it was.
     IndexedLayer fresh =
         store_->rebuild(layer.input, limits_, what_ + ": layer " + layer.input.digest);
-    if (fresh.index->entries.size() != layer.indexed.index->entries.size())
+    const auto& now = fresh.index->entries;
+    if (e.entry >= now.size() || now[e.entry].offset != e.offset || now[e.entry].crc != e.crc)
       throw Error(what_ + ": layer " + layer.input.digest + " changed while it was rebuilt");
-    layer.indexed.file = std::move(fresh.file);
-    layer.indexed.reused = false;
-    layer.indexed.repaired = true;
-    layer.indexed.location = fresh.location;
+    layer.indexed = std::move(fresh);
     report(layer);
     return layer.indexed.file->view(entry);
   }
