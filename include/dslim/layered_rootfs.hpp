@@ -29,8 +29,10 @@ struct LayeredLimits {
 };
 
 struct LayerInput {
-  std::string digest;   // names the layer in messages ("sha256:…")
-  std::string diff_id;  // the config's sha256 of the tar: checked, and the cache key; may be empty
+  std::string digest;  // names the layer in messages ("sha256:…")
+  // The config's sha256 of the tar: the cache key, not checked (an entry
+  // serves only the blob it was made from); may be empty.
+  std::string diff_id;
   // The blob's bytes (gzip, zstd or plain tar, detected from the bytes),
   // checked against `digest` by the reader itself.
   std::function<std::unique_ptr<ByteReader>()> open;
@@ -86,7 +88,8 @@ class LayerStore {
 std::shared_ptr<LayerStore> temporary_layer_store();
 // Layer files at DIR/sha256/HEX-of-diff_id, published atomically (a reader
 // never sees a partial file; concurrent builders of one layer are both
-// fine). An entry whose header, size or index digest is off is rebuilt.
+// fine). An entry whose header, size or index CRC is off is rebuilt, as is
+// one made from another blob. Merged views at DIR/merged/sha256/HEX.
 // Layers without a diff_id are not kept. Throws when DIR cannot be created.
 std::shared_ptr<LayerStore> directory_layer_store(const std::string& dir);
 

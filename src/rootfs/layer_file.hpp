@@ -4,8 +4,10 @@
 // index. It is written in one pass while the blob streams in, and is the
 // unit of the layer cache; a temporary, unlinked one serves --no-cache.
 //
-// Header (128 bytes): "dslimLYR" | u32 version | u32 0 | u64 tar size | u64 index size |
-// "sha256:HEX" of the index, zero-padded. The tar starts at byte 128.
+// Header (128 bytes): "dslimLYR" | u32 version | u32 CRC-32 of the index |
+// u64 tar size | u64 index size | "sha256:HEX" of the blob the tar was
+// inflated from, zero-padded. The tar starts at byte 128. CRCs catch a
+// damaged file; trust comes from the blob digest, checked as it streamed in.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -44,18 +46,20 @@ class LayerFile {
 };
 
 // Streams the decompressed tar from `tar` into `fd` (an empty file) and
-// indexes it on the way: one pass, memory bounded by the index. The tar
-// must hash to `diff_id` when that is given. Throws dslim::Error prefixed
-// with `where` on a corrupt tar, an entry escaping the root, or a bound hit
-// (`entries` counts over every layer of the image).
+// indexes it on the way: one pass, memory bounded by the index. `diff_id`
+// (the config's claim, unchecked) and `blob` (the digest of the blob being
+// inflated) are recorded. Throws dslim::Error prefixed with `where` on a
+// corrupt tar, an entry escaping the root, or a bound hit (`entries` counts
+// over every layer of the image).
 LayerIndex write_layer_file(int fd, ByteReader& tar, const std::string& diff_id,
-                            const LayeredLimits& limits, std::atomic<uint64_t>& entries,
-                            const std::string& where);
+                            const std::string& blob, const LayeredLimits& limits,
+                            std::atomic<uint64_t>& entries, const std::string& where);
 
 // Reads back a layer file's index, checking the header, sizes and index
-// digest. Throws CorruptLayerFile naming `what` when anything is off.
+// CRC. Throws CorruptLayerFile naming `what` when anything is off.
 LayerIndex read_layer_file(int fd, const std::string& what);
-// The header and size alone (a merged view has the index's facts already).
-void check_layer_file(int fd, const std::string& what);
+// The header and size alone (a merged view has the index's facts already):
+// returns the digest of the blob the file was made from.
+std::string check_layer_file(int fd, const std::string& what);
 
 }  // namespace dslim::rootfs

@@ -23,7 +23,8 @@ struct LayerEntry {
 };
 
 struct LayerIndex {
-  std::string diff_id;  // sha256 of the tar
+  std::string diff_id;  // the image config's name for the tar (not checked)
+  std::string blob;     // the blob inflated into it; kept in the layer file's header
   uint64_t tar_size = 0;
   std::vector<LayerEntry> entries;
 };

@@ -73,7 +73,7 @@ std::shared_ptr<const LayerIndex> build(int fd, const LayerInput& in, const Laye
                                         std::atomic<uint64_t>& entries, const std::string& where) {
   auto tar = decompressing_reader(in.open(), where);
   return std::make_shared<const LayerIndex>(
-      write_layer_file(fd, *tar, in.diff_id, limits, entries, where));
+      write_layer_file(fd, *tar, in.diff_id, in.digest, limits, entries, where));
 }
 
 IndexedLayer build_temporary(const LayerInput& in, const LayeredLimits& limits,
@@ -118,6 +118,12 @@ class DirectoryStore : public LayerStore {
         out.index = std::make_shared<const LayerIndex>(read_layer_file(fd, path));
         if (out.index->diff_id != in.diff_id)
           throw CorruptLayerFile(path + ": holds layer " + out.index->diff_id);
+        if (out.index->blob != in.digest) {
+          // Made from another blob claiming the same diff_id: serves only
+          // that blob (an image cannot plant a tar for another's layer).
+          ::unlink(path.c_str());
+          return publish(in, limits, entries, where, path);
+        }
         entries += out.index->entries.size();
         if (entries > limits.max_entries)
           throw Error(where + ": the image holds more than " + std::to_string(limits.max_entries) +
@@ -176,7 +182,7 @@ class DirectoryStore : public LayerStore {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) return nullptr;
     try {
-      check_layer_file(fd.get(), path);
+      if (check_layer_file(fd.get(), path) != in.digest) return nullptr;
     } catch (const CorruptLayerFile&) {
       return nullptr;
     }

@@ -34,13 +34,13 @@ struct Node {
   std::set<std::string> names;  // directory: its children
 };
 
-// "sha256:…" naming a stack of layers by their diff_ids, or "" when one has
-// none (it is not cached, so neither is the stack).
+// "sha256:…" naming a stack of layers by their diff_ids and blobs, or ""
+// when one has no diff_id (it is not cached, so neither is the stack).
 std::string merged_key(const std::vector<LayerInput>& layers) {
-  std::string text = "dslim merged view 1\n";
+  std::string text = "dslim merged view 2\n";
   for (const auto& l : layers) {
     if (l.diff_id.empty()) return "";
-    text += l.diff_id + "\n";
+    text += l.diff_id + " " + l.digest + "\n";
   }
   return sha256_digest(text);
 }

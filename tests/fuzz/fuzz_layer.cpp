@@ -29,7 +29,7 @@ void index_tar(std::string_view bytes) {
   // Small bounds keep a run inside -rss_limit_mb.
   const R::LayeredLimits limits{.max_layer_inflated = 1 << 20, .max_entries = 10000};
   std::atomic<uint64_t> entries{0};
-  const R::LayerIndex written = R::write_layer_file(fd, *reader, "", limits, entries, "fuzz");
+  const R::LayerIndex written = R::write_layer_file(fd, *reader, "", "", limits, entries, "fuzz");
   const R::LayerIndex read = R::read_layer_file(fd, "fuzz");
   if (read.entries.size() != written.entries.size()) __builtin_trap();
   const R::LayerFile file(::dup(fd), "fuzz");
