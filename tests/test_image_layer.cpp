@@ -7,6 +7,7 @@
 #include <clocale>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "dslim/digest.hpp"
 #include "dslim/error.hpp"
@@ -355,4 +356,79 @@ TEST_CASE("ASCII layers are plain ustar - non-ASCII names do not depend on the l
   setlocale(LC_ALL, before.c_str());
   auto files = list_layer_files(c.blob.bytes(), "t");
   CHECK(files.back().path == "/usr/share/zoneinfo/Am\xc3\xa9rica");
+}
+
+namespace {
+
+// Keeps layers in memory, counting what it is asked.
+struct MemoryReuse : LayerReuse {
+  std::map<std::string, ReusedLayer> kept;
+  int hits = 0;
+  std::optional<ReusedLayer> find(const std::string& key, const std::string& variant,
+                                  const std::string&) override {
+    auto it = kept.find(key + variant);
+    if (it == kept.end()) return std::nullopt;
+    ++hits;
+    return it->second;
+  }
+  void keep(const std::string& key, const std::string& variant, const ReusedLayer& l) override {
+    kept.insert_or_assign(key + variant, l);
+  }
+};
+
+// Names its files' contents without reading them; reading is an error.
+struct NamedContents : rootfs::MemRootFs {
+  std::string id = "blob@1";
+  std::optional<std::string> content_id(const std::string&) const override { return id; }
+  std::unique_ptr<rootfs::FileView> open(const std::string& path) const override {
+    if (unread) throw Error("read " + path);
+    return MemRootFs::open(path);
+  }
+  bool unread = false;
+};
+
+}  // namespace
+
+TEST_CASE("an unchanged layer is taken from the reuse, unwritten; any change misses it") {
+  auto fs = sample_fs();
+  MemoryReuse reuse;
+  Layer first = [&] {
+    LayerWriter w;
+    w.add_file("/app", fs, "/src/app");
+    w.add_symlink("/lib/x", "y");
+    return w.finish(&reuse);
+  }();
+  CHECK_FALSE(first.reused);
+  REQUIRE(reuse.kept.size() == 1);
+  auto again = [&](const rootfs::RootFs& from, const std::string& target, LayerOptions o = {}) {
+    LayerWriter w(o);
+    w.add_file("/app", from, "/src/app");
+    w.add_symlink("/lib/x", target);
+    return w.finish(&reuse);
+  };
+  Layer second = again(fs, "y");
+  CHECK(second.reused);
+  CHECK(second.blob.digest() == first.blob.digest());
+  CHECK(second.diff_id == first.diff_id);
+  CHECK(second.tar_size == first.tar_size);
+  REQUIRE(second.files.size() == first.files.size());
+  for (size_t i = 0; i < first.files.size(); ++i) {
+    CHECK(second.files[i].path == first.files[i].path);
+    CHECK(second.files[i].size == first.files[i].size);
+  }
+  CHECK_FALSE(again(fs, "z").reused);  // a symlink's target
+  CHECK_FALSE(again(fs, "y", {.epoch = 5}).reused);
+  auto changed = sample_fs();
+  changed.add_file("/src/app", std::string(5000, 'a') + "TAIL", 0755);  // same size, other bytes
+  CHECK_FALSE(again(changed, "y").reused);
+  CHECK(reuse.hits == 1);
+
+  // Contents named by the file system are not read at all on a hit.
+  NamedContents named;
+  named.add_file("/src/app", "v1", 0755);
+  CHECK_FALSE(again(named, "y").reused);
+  named.unread = true;
+  CHECK(again(named, "y").reused);
+  named.id = "blob@2";
+  CHECK_THROWS_WITH(again(named, "y"), Catch::Contains("read /src/app"));
 }

@@ -1,7 +1,7 @@
 #pragma once
 // The blob side of dslim's cache directory: blobs by digest (checked again
 // whenever they are read back) and, for warm runs, the compressed layer
-// dslim wrote last time for a given tar. Writes are atomic renames, so
+// dslim wrote last time from the same entries and contents. Writes are atomic renames, so
 // concurrent runs sharing the directory only ever see whole files.
 #include <functional>
 #include <optional>
@@ -27,13 +27,13 @@ class BlobCache : public LayerReuse {
   Blob store(const std::string& digest, const std::string& media_type,
              const std::function<void(int fd)>& fill);
 
-  std::optional<Blob> find(const std::string& diff_id, const std::string& variant,
-                           const std::string& media_type) override;
-  void keep(const std::string& diff_id, const std::string& variant, const Blob& blob) override;
+  std::optional<ReusedLayer> find(const std::string& key, const std::string& variant,
+                                  const std::string& media_type) override;
+  void keep(const std::string& key, const std::string& variant, const ReusedLayer& layer) override;
 
  private:
   std::string blob_file(const std::string& digest) const;
-  std::string output_file(const std::string& diff_id, const std::string& variant) const;
+  std::string output_file(const std::string& key, const std::string& variant) const;
   std::string dir_;
 };
 

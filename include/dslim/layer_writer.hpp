@@ -33,16 +33,25 @@ struct Layer {
   bool reused = false;           // the compressed bytes came from a LayerReuse
 };
 
-// Compressed layers kept by the tar they hold, so a layer whose tar did not
-// change is not compressed again (a warm run). `variant` names the
-// compressor, level and library version: the same tar under another one
-// would give other bytes.
+// What a LayerReuse hands back: a layer compressed by an earlier run.
+struct ReusedLayer {
+  Blob blob;
+  std::string diff_id;
+  uint64_t tar_size = 0;
+};
+
+// Compressed layers kept by what went into them, so an unchanged layer is
+// neither written nor compressed again (a warm run). `key` digests the
+// entries and their contents (LayerWriter::finish says how); `variant`
+// names the compressor, level and library version: the same tar under
+// another one would give other bytes.
 class LayerReuse {
  public:
   virtual ~LayerReuse() = default;
-  virtual std::optional<Blob> find(const std::string& diff_id, const std::string& variant,
-                                   const std::string& media_type) = 0;
-  virtual void keep(const std::string& diff_id, const std::string& variant, const Blob& blob) = 0;
+  virtual std::optional<ReusedLayer> find(const std::string& key, const std::string& variant,
+                                          const std::string& media_type) = 0;
+  virtual void keep(const std::string& key, const std::string& variant,
+                    const ReusedLayer& layer) = 0;
 };
 
 struct LayerOptions {
@@ -91,7 +100,9 @@ class LayerWriter {
   size_t size() const { return entries_.size(); }
 
   // Writes the tar and compresses it, or takes the compressed layer from
-  // `reuse` when it holds one for the same tar. The writer is spent afterwards.
+  // `reuse` when it holds one made from the same entries and contents (a
+  // file's contents named by RootFs::content_id, else by their SHA-256).
+  // The writer is spent afterwards.
   Layer finish(LayerReuse* reuse = nullptr);
 
   struct Pipeline;  // where the tar stream goes
@@ -109,6 +120,8 @@ class LayerWriter {
   };
   void add(const std::string& image_path, Entry entry);
   void write_tar(Pipeline& p) const;
+  std::vector<LayerFile> listing() const;
+  std::string reuse_key() const;
   bool same(const Entry& a, const Entry& b) const;
 
   LayerOptions options_;

@@ -126,6 +126,8 @@ class LayeredRootFs : public RootFs {
   // A file whose bytes turn out damaged in the store is rebuilt from its
   // blob once, then read again.
   std::unique_ptr<FileView> open(const std::string& path) const override;
+  // "BLOB@OFFSET+SIZE": a layer's tar is fixed by its blob's digest.
+  std::optional<std::string> content_id(const std::string& path) const override;
 
  private:
   struct Layer {

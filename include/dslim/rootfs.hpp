@@ -64,6 +64,14 @@ class RootFs {
   virtual std::unique_ptr<FileView> open(const std::string& path) const = 0;
   // The same file, read piecewise. The default reads through open().
   virtual std::unique_ptr<FileReader> open_reader(const std::string& path) const;
+  // A name for the bytes of the regular file at `path` that is the same
+  // exactly when they are, if the file system has one without reading them
+  // (an image layer's: its blob digest and the offset in its tar); nullopt
+  // otherwise.
+  virtual std::optional<std::string> content_id(const std::string& path) const {
+    (void)path;
+    return std::nullopt;
+  }
 
   // Symlinks resolve() follows for one path before giving up (a loop, or a
   // hostile chain); --max-symlink-hops sets it.
@@ -185,6 +193,7 @@ class OverlayRootFs : public RootFs {
   std::vector<std::string> list(const std::string& path) const override;
   std::unique_ptr<FileView> open(const std::string& path) const override;
   std::unique_ptr<FileReader> open_reader(const std::string& path) const override;
+  std::optional<std::string> content_id(const std::string& path) const override;
 
   // Each returns the physical path the entry landed at. Throws dslim::Error
   // when a parent is an existing non-directory.

@@ -26,17 +26,15 @@ namespace {
 
 constexpr uint32_t kPermMask = 07777;
 
-// Everything the tar stream passes through: diff_id hash and, unless only
-// the diff_id is wanted, the compressor, the digest hash and a buffer of the
-// compressed output.
 }  // namespace
 
+// Everything the tar stream passes through: the diff_id hash, the
+// compressor, the digest hash and a buffer of the compressed output.
 struct LayerWriter::Pipeline {
   Sha256 diff_id;
   Sha256 digest;
   std::string compressed;
   uint64_t tar_size = 0;
-  std::vector<LayerFile> files;  // what went into the tar, in order
   std::unique_ptr<Compressor> compressor;
   std::string error;  // an exception cannot cross libarchive's C frames
 };
@@ -242,16 +240,14 @@ Layer LayerWriter::finish(LayerReuse* reuse) {
 
   std::string variant = compression_variant(options_);
   Layer layer;
+  layer.files = listing();
+  std::string key;
   if (reuse) {
-    // A first pass only hashes the tar: an unchanged layer is found by its
-    // diff_id and not compressed again.
-    Pipeline hash;
-    write_tar(hash);
-    layer.diff_id = hash.diff_id.finish();
-    layer.tar_size = hash.tar_size;
-    layer.files = std::move(hash.files);
-    if (auto blob = reuse->find(layer.diff_id, variant, layer_media_type(options_.compression))) {
-      layer.blob = std::move(*blob);
+    key = reuse_key();
+    if (auto hit = reuse->find(key, variant, layer_media_type(options_.compression))) {
+      layer.blob = std::move(hit->blob);
+      layer.diff_id = std::move(hit->diff_id);
+      layer.tar_size = hit->tar_size;
       layer.reused = true;
       return layer;
     }
@@ -259,7 +255,9 @@ Layer LayerWriter::finish(LayerReuse* reuse) {
   Pipeline p;
   // Room for the whole tar up front: growing the string would copy it and
   // touch every page again; untouched reserved pages cost nothing.
-  p.compressed.reserve(layer.tar_size ? layer.tar_size + (layer.tar_size >> 6) + 4096 : 0);
+  size_t estimate = 0;
+  for (const auto& f : layer.files) estimate += f.size + 1536;  // + headers
+  p.compressed.reserve(estimate + estimate / 64);
   p.compressor = make_compressor(options_.compression, options_, [&p](std::string_view out) {
     p.digest.update(out);
     p.compressed.append(out);
@@ -268,12 +266,76 @@ Layer LayerWriter::finish(LayerReuse* reuse) {
   p.compressor->finish();
   layer.diff_id = p.diff_id.finish();
   layer.tar_size = p.tar_size;
-  layer.files = std::move(p.files);
   std::string digest = p.digest.finish();
   layer.blob = Blob::from_content(layer_media_type(options_.compression), std::move(digest),
                                   memory_content(std::move(p.compressed)));
-  if (reuse) reuse->keep(layer.diff_id, variant, layer.blob);
+  if (reuse) reuse->keep(key, variant, {layer.blob, layer.diff_id, layer.tar_size});
   return layer;
+}
+
+// The entries as the tar holds them, in its order.
+std::vector<LayerFile> LayerWriter::listing() const {
+  std::vector<LayerFile> files;
+  for (const auto& [path, entry] : entries_) {
+    LayerFile& f = files.emplace_back();
+    f.path = path;
+    f.type = entry.kind == Kind::Dir       ? LayerEntryType::Dir
+             : entry.kind == Kind::Symlink ? LayerEntryType::Symlink
+                                           : LayerEntryType::File;
+    if (entry.kind == Kind::Bytes) f.size = entry.source.size();
+    if (entry.kind == Kind::File) {
+      auto st = entry.fs->lstat(entry.source);
+      if (!st) throw Error(entry.fs->describe() + ": " + entry.source + ": no such file");
+      f.size = st->size;
+    }
+    f.mode = entry.mode;
+    f.uid = entry.uid;
+    f.gid = entry.gid;
+    f.mtime = options_.epoch;
+    if (entry.kind == Kind::Symlink) f.link_target = entry.source;
+  }
+  return files;
+}
+
+// SHA-256 over everything that decides the tar's bytes: the tar writer
+// (libarchive's version), the epoch, and each entry's path, kind, mode,
+// owner, target or contents. Fields are length-prefixed, so no two entry
+// lists share a key.
+std::string LayerWriter::reuse_key() const {
+  Sha256 h;
+  auto field = [&h](std::string_view v) {
+    uint64_t n = v.size();
+    h.update(&n, sizeof n);
+    h.update(v);
+  };
+  field("dslim layer 1");
+  field(archive_version_string());
+  field(std::to_string(options_.epoch));
+  for (const auto& [path, entry] : entries_) {
+    field(path);
+    field(std::to_string(static_cast<int>(entry.kind)) + " " + std::to_string(entry.mode) + " " +
+          std::to_string(entry.uid) + " " + std::to_string(entry.gid));
+    switch (entry.kind) {
+      case Kind::File:
+        if (auto id = entry.fs->content_id(entry.source)) {
+          field(*id);
+        } else {
+          auto view = entry.fs->open(entry.source);
+          auto b = view->bytes();
+          field(sha256_digest({reinterpret_cast<const char*>(b.data()), b.size()}));
+        }
+        break;
+      case Kind::Bytes:
+        field(sha256_digest(entry.source));
+        break;
+      case Kind::Symlink:
+        field(entry.source);
+        break;
+      case Kind::Dir:
+        break;
+    }
+  }
+  return h.finish();
 }
 
 void LayerWriter::write_tar(Pipeline& p) const {
@@ -336,17 +398,6 @@ void LayerWriter::write_tar(Pipeline& p) const {
     }
     archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));
     check(archive_write_header(a.get(), e.get()), path);
-    LayerFile& f = p.files.emplace_back();
-    f.path = path;
-    f.type = entry.kind == Kind::Dir       ? LayerEntryType::Dir
-             : entry.kind == Kind::Symlink ? LayerEntryType::Symlink
-                                           : LayerEntryType::File;
-    f.size = f.type == LayerEntryType::File ? data.size() : 0;
-    f.mode = entry.mode;
-    f.uid = entry.uid;
-    f.gid = entry.gid;
-    f.mtime = options_.epoch;
-    if (entry.kind == Kind::Symlink) f.link_target = entry.source;
     size_t off = 0;
     while (off < data.size()) {
       la_ssize_t n = archive_write_data(a.get(), data.data() + off, data.size() - off);

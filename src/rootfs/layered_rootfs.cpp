@@ -224,7 +224,7 @@ std::string LayeredRootFs::merge() const {
       e.crc = at.crc;
     }
   }
-  return serialize_merged(std::move(entries), static_cast<uint32_t>(layers_.size()));
+  return serialize_merged(entries, static_cast<uint32_t>(layers_.size()));
 }
 
 void LayeredRootFs::report(const Layer& l) const {
@@ -265,6 +265,13 @@ std::vector<std::string> LayeredRootFs::list(const std::string& path) const {
   if (e.stat.type != FileType::Directory)
     throw Error(what_ + ": " + normalize(path) + ": not a directory");
   return view_->children(e.path);
+}
+
+std::optional<std::string> LayeredRootFs::content_id(const std::string& path) const {
+  MergedEntry e = need(path);
+  const std::string& blob = layers_.at(e.layer).input.digest;
+  if (e.stat.type != FileType::Regular || blob.empty()) return std::nullopt;
+  return blob + "@" + std::to_string(e.offset) + "+" + std::to_string(e.stat.size);
 }
 
 std::unique_ptr<FileView> LayeredRootFs::open(const std::string& path) const {

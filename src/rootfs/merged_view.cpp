@@ -46,9 +46,21 @@ uint32_t crc_of(std::string_view bytes) {
 
 }  // namespace
 
-std::string serialize_merged(std::vector<MergedEntry> entries, uint32_t layers) {
-  std::sort(entries.begin(), entries.end(),
-            [](const MergedEntry& a, const MergedEntry& b) { return key_less(a.path, b.path); });
+std::string serialize_merged(const std::vector<MergedEntry>& entries, uint32_t layers) {
+  // Keys split once, not at every comparison.
+  struct Keyed {
+    std::string_view parent, name;
+    const MergedEntry* entry;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(entries.size());
+  for (const auto& e : entries) {
+    auto [parent, name] = split(e.path);
+    keyed.push_back({parent, name, &e});
+  }
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    return a.parent != b.parent ? a.parent < b.parent : a.name < b.name;
+  });
   size_t strings = 0;
   for (const auto& e : entries) strings += e.path.size() + e.link.size();
   std::string out(kHeader + entries.size() * kRecord + strings, '\0');
@@ -60,7 +72,8 @@ std::string serialize_merged(std::vector<MergedEntry> entries, uint32_t layers) 
   size_t rec = kHeader;
   size_t str = kHeader + entries.size() * kRecord;
   const size_t str_base = str;
-  for (const auto& e : entries) {
+  for (const auto& k : keyed) {
+    const MergedEntry& e = *k.entry;
     put<uint64_t>(out, rec + 0, str - str_base);
     std::memcpy(out.data() + str, e.path.data(), e.path.size());
     str += e.path.size();

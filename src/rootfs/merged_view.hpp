@@ -32,7 +32,7 @@ struct MergedEntry {
   uint32_t crc = 0;
 };
 
-std::string serialize_merged(std::vector<MergedEntry> entries, uint32_t layers);
+std::string serialize_merged(const std::vector<MergedEntry>& entries, uint32_t layers);
 
 class MergedView {
  public:

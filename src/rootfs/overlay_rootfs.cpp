@@ -60,6 +60,10 @@ std::unique_ptr<FileReader> OverlayRootFs::open_reader(const std::string& path) 
   return upper_.lstat(path) ? upper_.open_reader(path) : lower_.open_reader(path);
 }
 
+std::optional<std::string> OverlayRootFs::content_id(const std::string& path) const {
+  return upper_.lstat(path) ? upper_.content_id(path) : lower_.content_id(path);
+}
+
 std::string OverlayRootFs::physical(const std::string& path) {
   const std::string p = normalize(path);
   if (p == "/") return p;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <sstream>
 #include <vector>
 
 #include "dslim/digest.hpp"
@@ -52,8 +53,8 @@ std::string BlobCache::blob_file(const std::string& digest) const {
   return dir_ + "/blobs/sha256/" + digest_hex(digest, "cached blob");
 }
 
-std::string BlobCache::output_file(const std::string& diff_id, const std::string& variant) const {
-  return dir_ + "/outputs/" + digest_hex(diff_id, "cached layer") + "." + variant;
+std::string BlobCache::output_file(const std::string& key, const std::string& variant) const {
+  return dir_ + "/outputs/" + digest_hex(key, "cached layer") + "." + variant;
 }
 
 std::optional<Blob> BlobCache::get(const std::string& digest, const std::string& media_type) const {
@@ -91,17 +92,26 @@ Blob BlobCache::store(const std::string& digest, const std::string& media_type,
   return Blob::from_content(media_type, digest, file_content(path));
 }
 
-std::optional<Blob> BlobCache::find(const std::string& diff_id, const std::string& variant,
-                                    const std::string& media_type) {
-  auto pointer = slurp(output_file(diff_id, variant), kMaxPointer);
-  if (!pointer || !is_sha256_digest(*pointer)) return std::nullopt;
-  return get(*pointer, media_type);
+// An output record: "BLOB-DIGEST DIFF-ID TAR-SIZE".
+std::optional<ReusedLayer> BlobCache::find(const std::string& key, const std::string& variant,
+                                           const std::string& media_type) {
+  auto record = slurp(output_file(key, variant), kMaxPointer);
+  if (!record) return std::nullopt;
+  std::istringstream in(*record);
+  std::string blob, diff_id;
+  uint64_t tar_size = 0;
+  if (!(in >> blob >> diff_id >> tar_size) || !is_sha256_digest(blob) || !is_sha256_digest(diff_id))
+    return std::nullopt;
+  auto found = get(blob, media_type);
+  if (!found) return std::nullopt;
+  return ReusedLayer{std::move(*found), diff_id, tar_size};
 }
 
-void BlobCache::keep(const std::string& diff_id, const std::string& variant, const Blob& blob) {
-  put(blob);
+void BlobCache::keep(const std::string& key, const std::string& variant, const ReusedLayer& layer) {
+  put(layer.blob);
   ensure_dir(dir_ + "/outputs");
-  write_file_atomic(output_file(diff_id, variant), blob.digest());
+  write_file_atomic(output_file(key, variant), layer.blob.digest() + " " + layer.diff_id + " " +
+                                                   std::to_string(layer.tar_size) + "\n");
 }
 
 }  // namespace dslim
