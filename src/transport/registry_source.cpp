@@ -1,8 +1,16 @@
 // Reading an image from a registry: manifests (and an index's pick) now;
 // the config through the blob cache; layers only when the layer store has
-// not indexed them before, fetched into the blob cache (or a temporary
-// file) as they are first read. A warm run fetches no blob at all.
+// not indexed them before, read as they download (and kept in the blob
+// cache). A warm run fetches no blob at all.
 #include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 #include "dslim/digest.hpp"
 #include "dslim/error.hpp"
@@ -15,19 +23,101 @@
 namespace dslim {
 namespace {
 
-// Appends a pulled blob's bytes to `fd`.
-void fetch_into(int fd, const Reference& ref, const oci::Descriptor& d,
-                const registry::RegistryOptions& options) {
-  registry::RegistryClient client(ref.registry, ref.repository, options);  // one per thread
-  client.get_blob(d.digest, d.size, [&](std::string_view chunk) {
-    while (!chunk.empty()) {
-      ssize_t n = ::write(fd, chunk.data(), chunk.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw_errno("cannot store blob " + d.digest + " in", "the cache");
-      chunk.remove_prefix(static_cast<size_t>(n));
-    }
-  });
+// Writes `chunk` whole to `fd`.
+void write_all(int fd, std::string_view chunk, const std::string& digest) {
+  while (!chunk.empty()) {
+    ssize_t n = ::write(fd, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("cannot store blob " + digest + " in", "the cache");
+    chunk.remove_prefix(static_cast<size_t>(n));
+  }
 }
+
+// A blob read while it downloads: a thread pulls it (get_blob checks the
+// digest, resumes broken transfers) into the cache file, and hands each
+// chunk to the reader too, so inflating a layer overlaps fetching it. The
+// reader sees an error only after the bytes before it; the cache entry is
+// published only when the whole blob has arrived and matched its digest.
+class StreamingPull : public ByteReader {
+ public:
+  StreamingPull(Reference ref, oci::Descriptor d, TransportOptions options)
+      : worker_([this, ref = std::move(ref), d = std::move(d), options = std::move(options)] {
+          run(ref, d, options);
+        }) {}
+  ~StreamingPull() override {
+    {
+      std::lock_guard lock(mu_);
+      cancelled_ = true;
+    }
+    changed_.notify_all();
+    worker_.join();
+  }
+
+  size_t read(char* buf, size_t n) override {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return !chunks_.empty() || done_; });
+    if (chunks_.empty()) {
+      if (error_) std::rethrow_exception(error_);
+      return 0;
+    }
+    std::string& front = chunks_.front();
+    size_t take = std::min(n, front.size() - offset_);
+    std::memcpy(buf, front.data() + offset_, take);
+    offset_ += take;
+    buffered_ -= take;
+    if (offset_ == front.size()) {
+      chunks_.pop_front();
+      offset_ = 0;
+    }
+    lock.unlock();
+    changed_.notify_all();
+    return take;
+  }
+
+ private:
+  // Bytes the download may run ahead of the reader.
+  static constexpr size_t kAhead = 16 << 20;
+
+  void run(const Reference& ref, const oci::Descriptor& d, const TransportOptions& options) {
+    try {
+      auto pull = [&](int fd) {
+        registry::RegistryClient client(ref.registry, ref.repository, options.registry);
+        client.get_blob(d.digest, d.size, [&](std::string_view chunk) {
+          if (fd >= 0) write_all(fd, chunk, d.digest);
+          std::unique_lock lock(mu_);
+          changed_.wait(lock, [&] { return buffered_ < kAhead || cancelled_; });
+          if (cancelled_) throw Error("pull of " + d.digest + " cancelled");
+          chunks_.emplace_back(chunk);
+          buffered_ += chunk.size();
+          lock.unlock();
+          changed_.notify_all();
+        });
+      };
+      if (options.cache)
+        options.cache->store(d.digest, d.media_type, pull);
+      else
+        pull(-1);
+    } catch (...) {
+      std::lock_guard lock(mu_);
+      error_ = std::current_exception();
+    }
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    changed_.notify_all();
+  }
+
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<std::string> chunks_;
+  size_t offset_ = 0;    // into chunks_.front()
+  size_t buffered_ = 0;  // bytes in chunks_ not yet read
+  bool done_ = false;
+  bool cancelled_ = false;
+  std::exception_ptr error_;
+  std::thread worker_;  // last: it starts once the rest is ready
+};
 
 // A blob of the registry, pulled on first read.
 class PulledContent : public BlobContent {
@@ -36,10 +126,9 @@ class PulledContent : public BlobContent {
       : ref_(std::move(ref)), d_(std::move(d)), options_(std::move(options)) {}
   uint64_t size() const override { return d_.size; }
   std::unique_ptr<ByteReader> open() const override {
-    auto fill = [&](int fd) { fetch_into(fd, ref_, d_, options_.registry); };
-    if (!options_.cache) return scratch_content(fill, ref_.str() + " " + d_.digest)->open();
-    if (auto cached = options_.cache->get(d_.digest, d_.media_type)) return cached->open();
-    return options_.cache->store(d_.digest, d_.media_type, fill).open();
+    if (options_.cache)
+      if (auto cached = options_.cache->get(d_.digest, d_.media_type)) return cached->open();
+    return std::make_unique<StreamingPull>(ref_, d_, options_);
   }
 
  private:

@@ -65,6 +65,31 @@ restart_registry
 skopeo_ inspect --tls-verify=false "docker://$R/team/app:broken" >/dev/null 2>&1 && fail "a failed push left a tag"
 echo "ok: a stopped registry fails cleanly with exit 4"
 
+# A layer whose bytes in the registry no longer match its digest (a flipped
+# byte in the gzip header's mtime: it still inflates): the pull, which
+# indexes the layer as it downloads, is refused at the end and keeps
+# nothing, neither the blob nor the layer's index; repaired, it works.
+layer=$(skopeo_ inspect --raw --tls-verify=false "docker://$R/base:1" | jq -r '.layers[-1].digest')
+data=$REGISTRY_DIR/storage/docker/registry/v2/blobs/sha256/${layer:7:2}/${layer#sha256:}/data
+[[ -f $data ]] || fail "no registry storage for $layer at $data"
+cp "$data" "$TMP/layer.good"
+python3 - "$data" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+b[4] ^= 0x01
+open(p, "wb").write(b)
+PY
+expect_exit 2 "$DSLIM" -q deps --pick /opt/x/bin/app --from "docker://$R/base:1" --cache-dir "$TMP/bad-cache"
+[[ $E2E_STDERR == *"$layer"*refused* ]] || fail "the error does not refuse the layer: $E2E_STDERR"
+[[ ! -e $TMP/bad-cache/blobs/sha256/${layer#sha256:} ]] || fail "the refused blob was cached"
+left=$(find "$TMP/bad-cache/layers" -type f 2>/dev/null | wc -l)
+((left <= 1)) || fail "the refused layer left cache entries: $(find "$TMP/bad-cache/layers" -type f)"
+cp "$TMP/layer.good" "$data"
+got=$(deps --from "docker://$R/base:1" --cache-dir "$TMP/bad-cache") || fail "repaired pull failed"
+[[ $got == "$want" ]] || fail "repaired pull: $got"
+echo "ok: a layer that does not match its digest is refused and not cached"
+
 # Basic auth: --creds, config.json, and a wrong password (never printed).
 htpasswd -Bbn alice s3cret >"$TMP/htpasswd"
 start_registry --htpasswd "$TMP/htpasswd"
