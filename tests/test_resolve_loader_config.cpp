@@ -2,6 +2,7 @@
 // from in-memory roots the way ldconfig, rtld and musl read them.
 #include <catch2/catch.hpp>
 
+#include "dslim/error.hpp"
 #include "dslim/loader_config.hpp"
 #include "dslim/rootfs.hpp"
 
@@ -12,6 +13,30 @@ using dslim::resolve::split_rpath;
 using dslim::resolve::split_search_path;
 using dslim::rootfs::MemRootFs;
 using V = std::vector<std::string>;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// A MemRootFs that counts the directories listed (the work of a glob).
+class CountingFs : public dslim::rootfs::RootFs {
+ public:
+  MemRootFs mem;
+  mutable int lists = 0;
+  std::string describe() const override { return mem.describe(); }
+  std::optional<dslim::rootfs::Stat> lstat(const std::string& p) const override {
+    return mem.lstat(p);
+  }
+  std::string readlink(const std::string& p) const override { return mem.readlink(p); }
+  std::vector<std::string> list(const std::string& p) const override {
+    ++lists;
+    return mem.list(p);
+  }
+  std::unique_ptr<dslim::rootfs::FileView> open(const std::string& p) const override {
+    return mem.open(p);
+  }
+};
+
+}  // namespace
 
 TEST_CASE("ld.so.conf: comments, blanks, includes with several sorted globs") {
   MemRootFs fs;
@@ -97,6 +122,56 @@ TEST_CASE("ld.so.conf: a long include chain stops at the depth bound") {
   REQUIRE(!dirs.empty());
   CHECK(dirs.size() < 100);
   CHECK(dirs.front() == "/d0");
+}
+
+TEST_CASE("ld.so.conf: a repeated include pattern is globbed once") {
+  CountingFs fs;
+  std::string conf;
+  for (int i = 0; i < 1000; ++i) conf += "include /etc/ld.so.conf.d/*.conf\n";
+  // The same pattern spelled relative, with "//" and "./": one pattern still.
+  conf += "include ld.so.conf.d/*.conf /etc//ld.so.conf.d/./*.conf\n/last\n";
+  fs.mem.add_file("/etc/ld.so.conf", conf);
+  fs.mem.add_file("/etc/ld.so.conf.d/a.conf", "/a\ninclude /etc/ld.so.conf.d/*.conf\n");
+  fs.mem.add_file("/etc/ld.so.conf.d/b.conf", "/b\n");
+  CHECK(read_ld_so_conf(fs) == V{"/a", "/b", "/last"});
+  // Once at the top, once from a.conf (met while the first was under way).
+  CHECK(fs.lists == 2);
+}
+
+TEST_CASE("ld.so.conf: a pattern first met below the depth bound is expanded again higher up") {
+  // 15.conf is read at depth 16, the deepest; the files its include names
+  // are cut there. The same include in ld.so.conf must still read them.
+  MemRootFs fs;
+  fs.add_file("/etc/ld.so.conf", "include /etc/c/0.conf\ninclude /etc/deep/*.conf\n");
+  for (int i = 0; i < 15; ++i)
+    fs.add_file("/etc/c/" + std::to_string(i) + ".conf",
+                "include /etc/c/" + std::to_string(i + 1) + ".conf\n");
+  fs.add_file("/etc/c/15.conf", "/d15\ninclude /etc/deep/*.conf\n");
+  fs.add_file("/etc/deep/x.conf", "/deep\n");
+  CHECK(read_ld_so_conf(fs) == V{"/d15", "/deep"});
+}
+
+TEST_CASE("ld.so.conf: the include patterns read at most 100,000 directory entries") {
+  MemRootFs fs;
+  for (int i = 0; i < 1000; ++i) fs.add_file("/d/" + std::to_string(i), "");
+  // Different patterns (no two alike), each listing the 1000 entries of /d.
+  auto conf = [](int patterns) {
+    std::string text;
+    for (int i = 0; i < patterns; ++i) text += "include /d/*" + std::to_string(i) + "x\n";
+    return text + "/kept\n";
+  };
+  fs.add_file("/etc/ld.so.conf", conf(100));  // 100,000 entries: the bound itself
+  CHECK(read_ld_so_conf(fs) == V{"/kept"});
+  fs.add_file("/etc/ld.so.conf", conf(101));
+  CHECK_THROWS_WITH(read_ld_so_conf(fs), Contains("/etc/ld.so.conf in memory: include /d/*100x") &&
+                                             Contains("more than 100000 directory entries"));
+
+  // One pattern is bounded too: symlinks back to / make each `*` list the
+  // root again, over a million paths for these six.
+  MemRootFs loops;
+  for (char c = 'a'; c <= 'j'; ++c) loops.add_symlink(std::string("/") + c, "/");
+  loops.add_file("/etc/ld.so.conf", "include /*/*/*/*/*/*\n");
+  CHECK_THROWS_WITH(read_ld_so_conf(loops), Contains("more than 100000 directory entries"));
 }
 
 TEST_CASE("ld.so.conf: missing and unreadable files") {

@@ -307,6 +307,38 @@ TEMPLATE_TEST_CASE("resolve: loops and long chains fail with a clear error", "[r
   CHECK(path_of(fs, "/deep/l0", false) == "/deep/l0");
 }
 
+TEST_CASE("resolve: a loop is caught when the walk repeats itself, not 40 hops on", "[rootfs]") {
+  struct Counting : MemRootFs {
+    mutable int reads = 0;
+    std::string readlink(const std::string& p) const override {
+      ++reads;
+      return MemRootFs::readlink(p);
+    }
+  } fs;
+  fs.add_symlink("/self", "self");
+  fs.add_symlink("/a", "b");
+  fs.add_symlink("/b", "/a");
+  fs.add_symlink("/d/up", "../d/up");
+  fs.add_symlink("/grow", "grow/x");  // never repeats: components pile up
+  fs.add_symlink("/l", ".");
+  fs.add_symlink("/s", "x");
+  fs.add_file("/x/f", "");
+  fs.add_file("/target", "");
+  for (const char* loop : {"/self", "/a/x", "/d/up"}) {
+    fs.reads = 0;
+    CHECK_THROWS_WITH(resolve(fs, loop),
+                      Catch::Matchers::Contains("too many levels of symbolic links"));
+    CHECK(fs.reads <= 3);
+  }
+  fs.reads = 0;
+  CHECK_THROWS_AS(resolve(fs, "/grow"), Error);
+  CHECK(fs.reads == kMaxSymlinkHops);
+  // The same link twice with different components left behind is no loop.
+  CHECK(path_of(fs, "/l/l/l/target") == "/target");
+  CHECK(path_of(fs, "/s/../s/f") == "/x/f");
+  CHECK(path_of(fs, "/s/../l/s/../s/f") == "/x/f");
+}
+
 TEMPLATE_TEST_CASE("glob", "[rootfs]", MemTree, DirTree) {
   TestType t;
   t.file("/etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n");
@@ -341,6 +373,26 @@ TEMPLATE_TEST_CASE("glob", "[rootfs]", MemTree, DirTree) {
   CHECK(glob(fs, "/nope/*").empty());
   CHECK(glob(fs, "/etc/ld.so.conf/*").empty());
   CHECK_THROWS_AS(glob(fs, "relative/*"), Error);
+
+  // A budget of directory entries to read, taken off as they are read.
+  uint64_t left = 100;
+  CHECK(glob(fs, d + "*.conf", &left).size() == 4);
+  CHECK(left == 94);  // the six entries of ld.so.conf.d
+  left = 5;
+  CHECK_THROWS_AS(glob(fs, d + "*.conf", &left), GlobLimitError);
+}
+
+TEST_CASE("glob: a path of PATH_MAX or more matches nothing, as the kernel refuses it",
+          "[rootfs]") {
+  MemRootFs fs;
+  const std::string dir = "/" + std::string(4000, 'd');
+  fs.add_file(dir + "/" + std::string(93, 'f'), "");  // 4095 characters
+  fs.add_file(dir + "/" + std::string(94, 'g'), "");  // 4096
+  CHECK(glob(fs, "/*/*") == Strings{dir + "/" + std::string(93, 'f')});
+  // A million literal components: dropped once too long, not copied on and on.
+  std::string pattern = "/*";
+  for (int i = 0; i < 1'000'000; ++i) pattern += "/x";
+  CHECK(glob(fs, pattern).empty());
 }
 
 TEMPLATE_TEST_CASE("read_text", "[rootfs]", MemTree, DirTree) {
@@ -534,6 +586,10 @@ TEST_CASE("MemRootFs: adders", "[rootfs]") {
   m.add_file("/a/b-c", "");
   m.add_dir("/a/b");
   CHECK(m.list("/a") == Strings{"b", "b-c"});
+  m.add_file("/a/b/y", "");  // after "/a/b-c" in key order: list skips it
+  m.add_file("/a/c/d/e", "");
+  CHECK(m.list("/a") == Strings{"b", "b-c", "c"});
+  CHECK(m.list("/") == Strings{"a"});
   CHECK_THROWS_AS(m.add_file("/a/b-c/x", ""), Error);  // under a file
   CHECK_THROWS_AS(m.add_file("/", ""), Error);
 }

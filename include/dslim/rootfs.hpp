@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dslim/error.hpp"
+
 namespace dslim::rootfs {
 
 enum class FileType { Regular, Directory, Symlink, Other };
@@ -120,9 +122,20 @@ class PathResolver {
 // Reads a whole file after resolving `path`; nullopt when absent.
 std::optional<std::string> read_text(const RootFs& fs, const std::string& path);
 
+// What glob() throws when it would read more directory entries than it was given.
+class GlobLimitError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Paths matching a glob (fnmatch per component, symlinks resolved inside the
-// root), sorted. Used by ld.so.conf's `include`.
-std::vector<std::string> glob(const RootFs& fs, const std::string& pattern);
+// root), sorted. Used by ld.so.conf's `include`. `entries_left`, when given,
+// is how many directory entries the expansion may still read; glob takes what
+// it reads off it and throws GlobLimitError rather than read more, so one
+// budget can bound many patterns (/*/*/*/* reads a whole image, and again at
+// every level a symlink leads back up).
+std::vector<std::string> glob(const RootFs& fs, const std::string& pattern,
+                              uint64_t* entries_left = nullptr);
 
 // RootFs over a directory of this machine. Files are mmap'd on open.
 class DirRootFs : public RootFs {

@@ -6,7 +6,9 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <cctype>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -19,6 +21,11 @@ namespace {
 // it crashes on a cycle, which an image must not be able to do to us.
 constexpr int kMaxIncludeDepth = 16;
 
+// Directory entries the include patterns of one ld.so.conf may read, over all
+// of them. A real one lists /etc/ld.so.conf.d; an image's `include /*/*/*/*`
+// lines (each a different pattern) would otherwise list it all, line by line.
+constexpr uint64_t kMaxIncludeEntries = 100'000;
+
 bool is_space(char c) {
   return std::isspace(static_cast<unsigned char>(c)) != 0;
 }
@@ -27,10 +34,18 @@ bool is_blank(char c) {
 }
 
 struct ConfReader {
+  explicit ConfReader(const rootfs::RootFs& root) : fs(root) {}
+
   const rootfs::RootFs& fs;
   std::vector<std::string> dirs;
   std::set<std::string> seen_dirs;
   std::set<std::string> seen_files;  // physical paths: each file is read once
+  // Each include pattern (absolute, normalized), at the smallest depth it was
+  // expanded at. A repeat at that depth or deeper would read no file that was
+  // not read already (or cut by the depth bound), so it is not globbed again:
+  // an image's thousand `include /*/*/*/*` lines list the image once.
+  std::map<std::string, int> expanded;
+  uint64_t entries_left = kMaxIncludeEntries;
 
   void add_dir(std::string line) {
     // add_dir_1: a legacy "DIR=TYPE" suffix goes, then trailing whitespace
@@ -51,13 +66,24 @@ struct ConfReader {
     // the file that names them.
     std::string full = pattern.front() == '/' ? pattern : rootfs::parent_dir(from) + "/" + pattern;
     if (full.front() != '/') return;
+    full = rootfs::normalize(full);  // as glob() takes it
+    if (auto it = expanded.find(full); it != expanded.end() && it->second <= depth) return;
     std::vector<std::string> files;
     try {
-      files = rootfs::glob(fs, full);  // sorted, as glob(3) in the C locale
+      files = rootfs::glob(fs, full, &entries_left);  // sorted, as glob(3) in the C locale
+    } catch (const rootfs::GlobLimitError&) {
+      throw Error(from + " in " + fs.describe() + ": include " + pattern +
+                  ": the include lines of ld.so.conf would read more than " +
+                  std::to_string(kMaxIncludeEntries) +
+                  " directory entries (ldconfig has no such bound): narrow the image's patterns");
     } catch (const Error&) {
-      return;  // e.g. a symlink loop on the way: ldconfig's GLOB_ABORTED, ignored
+      // e.g. a symlink loop on the way: ldconfig's GLOB_ABORTED, ignored
     }
     for (const auto& file : files) parse(file, depth + 1);
+    // Recorded once expanded: a repeat met inside this expansion (a file that
+    // includes its own directory) still reads the files this one has not reached.
+    auto [it, added] = expanded.emplace(full, depth);
+    if (!added) it->second = std::min(it->second, depth);
   }
 
   void parse(const std::string& path, int depth) {
@@ -108,7 +134,7 @@ struct ConfReader {
 }  // namespace
 
 std::vector<std::string> read_ld_so_conf(const rootfs::RootFs& fs, const std::string& path) {
-  ConfReader reader{fs, {}, {}, {}};
+  ConfReader reader{fs};
   reader.parse(path, 0);
   return std::move(reader.dirs);
 }

@@ -20,9 +20,15 @@ std::string join(const std::string& dir, const std::string& name) {
   return dir == "/" ? "/" + name : dir + "/" + name;
 }
 
+// PATH_MAX: the kernel fails a longer path with ENAMETOOLONG, so glob(3) and
+// ldconfig find nothing there. Dropping such paths as they grow also keeps a
+// pattern of a million literal components from costing a million growing copies.
+constexpr size_t kPathMax = 4096;
+
 }  // namespace
 
-std::vector<std::string> glob(const RootFs& fs, const std::string& pattern) {
+std::vector<std::string> glob(const RootFs& fs, const std::string& pattern,
+                              uint64_t* entries_left) {
   if (pattern.empty() || pattern.front() != '/') {
     throw Error("glob pattern '" + pattern + "' in " + fs.describe() + " is not an absolute path");
   }
@@ -33,15 +39,30 @@ std::vector<std::string> glob(const RootFs& fs, const std::string& pattern) {
   for (const auto& comp : comps) {
     std::vector<std::string> next;
     if (!has_wildcard(comp)) {
-      for (const auto& dir : found) next.push_back(join(dir, comp));
+      for (const auto& dir : found) {
+        if (std::string path = join(dir, comp); path.size() < kPathMax)
+          next.push_back(std::move(path));
+      }
     } else {
       for (const auto& dir : found) {
         auto r = resolve(fs, dir, true);
         if (!r || r->stat.type != FileType::Directory) continue;
-        for (const auto& name : fs.list(r->path)) {
+        const std::vector<std::string> names = fs.list(r->path);
+        if (entries_left) {
+          if (names.size() > *entries_left) {
+            throw GlobLimitError("glob '" + pattern + "' in " + fs.describe() + ": " + r->path +
+                                 " has " + std::to_string(names.size()) +
+                                 " entries, more than the " + std::to_string(*entries_left) +
+                                 " left to read");
+          }
+          *entries_left -= names.size();
+        }
+        for (const auto& name : names) {
           // FNM_PERIOD: a leading dot must be matched explicitly, as in glob(3).
           if (::fnmatch(comp.c_str(), name.c_str(), FNM_PERIOD) == 0) {
-            next.push_back(join(dir, name));
+            if (std::string path = join(dir, name); path.size() < kPathMax) {
+              next.push_back(std::move(path));
+            }
           }
         }
       }

@@ -1,7 +1,6 @@
 // MemRootFs: an in-memory RootFs for tests and for files dslim makes itself.
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -56,15 +55,20 @@ std::vector<std::string> MemRootFs::list(const std::string& path) const {
   if (it == entries_.end()) throw Error(where(p) + ": no such file or directory");
   if (it->second.stat.type != FileType::Directory) throw Error(where(p) + ": not a directory");
   const std::string prefix = p == "/" ? "/" : p + "/";
-  std::vector<std::string> names;
-  for (auto e = entries_.lower_bound(prefix); e != entries_.end(); ++e) {
+  std::vector<std::string> names;  // in key order, so sorted
+  for (auto e = entries_.lower_bound(prefix); e != entries_.end();) {
     const std::string& key = e->first;
     if (key.compare(0, prefix.size(), prefix) != 0) break;
-    if (key.size() == prefix.size()) continue;  // "/" itself
-    std::string rest = key.substr(prefix.size());
-    if (rest.find('/') == std::string::npos) names.push_back(std::move(rest));
+    const size_t slash = key.find('/', prefix.size());
+    if (slash == std::string::npos) {
+      if (key.size() > prefix.size()) names.push_back(key.substr(prefix.size()));  // not "/"
+      ++e;
+    } else {
+      // Skip the child's subtree, keys in ["P/", "P0"): listing a directory
+      // costs its children, not everything below it (glob lists every level).
+      e = entries_.lower_bound(key.substr(0, slash) + "0");
+    }
   }
-  std::sort(names.begin(), names.end());
   return names;
 }
 

@@ -35,9 +35,19 @@ std::optional<Resolved> walk(const RootFs& fs, const Stat& root, Resolved out,
                              std::deque<std::string> todo, bool follow_last,
                              const std::string& path) {
   auto hops = static_cast<int>(out.links.size());
+  // The symlinks followed so far (indexes in out.links), each with the count
+  // of components left behind it; one goes once the walk eats into those. The
+  // same symlink met again with the same components left is a walk repeating
+  // itself: a loop bound to pass the hop bound, so say so now, not 40 hops on.
+  struct Hop {
+    size_t link;
+    size_t left;
+  };
+  std::vector<Hop> followed;
   while (!todo.empty()) {
     std::string comp = std::move(todo.front());
     todo.pop_front();
+    while (!followed.empty() && followed.back().left > todo.size()) followed.pop_back();
     if (comp == "..") {
       // out.path is physical (a directory), so its parent is the real "..".
       out.path = parent_dir(out.path);
@@ -51,13 +61,18 @@ std::optional<Resolved> walk(const RootFs& fs, const Stat& root, Resolved out,
     if (!st) return std::nullopt;  // ENOENT
     bool last = todo.empty();
     if (st->type == FileType::Symlink && (!last || follow_last)) {
-      if (++hops > fs.max_symlink_hops()) {
+      bool again = false;
+      for (auto h = followed.rbegin(); h != followed.rend() && h->left == todo.size(); ++h) {
+        again = again || out.links[h->link] == next;
+      }
+      if (++hops > fs.max_symlink_hops() || again) {
         throw Error(path + ": too many levels of symbolic links in " + fs.describe() +
                     " (more than " + std::to_string(fs.max_symlink_hops()) +
                     ", a loop? --max-symlink-hops raises the bound)");
       }
       std::string target = fs.readlink(next);
       out.links.push_back(next);
+      followed.push_back({out.links.size() - 1, todo.size()});
       if (target.empty()) return std::nullopt;  // the kernel says ENOENT
       if (target.front() == '/') {
         out.path = "/";
