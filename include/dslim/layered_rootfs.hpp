@@ -136,7 +136,7 @@ class LayeredRootFs : public RootFs {
   };
   struct Builder;
   bool open_merged(const std::string& key);
-  std::string merge() const;
+  std::string flatten(const Builder& builder) const;
   void report(const Layer& layer) const;
   MergedEntry need(const std::string& path) const;
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <set>
 #include <thread>
@@ -150,12 +151,18 @@ LayeredRootFs::LayeredRootFs(std::string what, std::vector<LayerInput> layers,
   if (!key.empty() && open_merged(key)) return;
 
   // Fetching a layer is independent of the others, so layers go in
-  // parallel (one per core); merging stays in layer order below.
+  // parallel (one thread per core), while this thread applies each one in
+  // layer order as soon as it is ready: merging the lower layers overlaps
+  // inflating the upper ones.
   std::vector<std::exception_ptr> errors(layers_.size());
+  std::vector<char> ready(layers_.size(), 0);
+  std::mutex mu;
+  std::condition_variable changed;
+  std::atomic<bool> stop = false;
   std::atomic<uint64_t> entries = 0;
   std::atomic<size_t> next = 0;
   auto work = [&] {
-    for (size_t i; (i = next++) < layers_.size();) {
+    for (size_t i; !stop && (i = next++) < layers_.size();) {
       try {
         layers_[i].indexed = store_->get(layers_[i].input, limits_, entries,
                                          what_ + ": layer " + layers_[i].input.digest);
@@ -163,18 +170,40 @@ LayeredRootFs::LayeredRootFs(std::string what, std::vector<LayerInput> layers,
       } catch (...) {
         errors[i] = std::current_exception();
       }
+      {
+        std::lock_guard lock(mu);
+        ready[i] = 1;
+      }
+      changed.notify_all();
     }
   };
   size_t workers =
       std::min<size_t>(layers_.size(), std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> threads;
-  for (size_t t = 1; t < workers; ++t) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);  // the lowest layer at fault
+  for (size_t t = 0; t < workers; ++t) threads.emplace_back(work);
+  auto join = [&] {
+    for (auto& t : threads)
+      if (t.joinable()) t.join();
+  };
+  Builder builder;
+  try {
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      {
+        std::unique_lock lock(mu);
+        changed.wait(lock, [&] { return ready[i] != 0; });
+      }
+      if (errors[i]) std::rethrow_exception(errors[i]);  // the lowest layer at fault
+      builder.apply(*layers_[i].indexed.index, static_cast<uint32_t>(i),
+                    what_ + ": layer " + layers_[i].input.digest);
+    }
+  } catch (...) {
+    stop = true;
+    join();
+    throw;
+  }
+  join();
 
-  std::string bytes = merge();
+  std::string bytes = flatten(builder);
   if (!key.empty()) store_->keep_merged(key, bytes);
   view_ = std::make_unique<MergedView>(std::move(bytes), what_);
 }
@@ -203,12 +232,8 @@ bool LayeredRootFs::open_merged(const std::string& key) {
   return true;
 }
 
-// The layers' indexes applied bottom first, as a MergedView's bytes.
-std::string LayeredRootFs::merge() const {
-  Builder builder;
-  for (size_t i = 0; i < layers_.size(); ++i)
-    builder.apply(*layers_[i].indexed.index, static_cast<uint32_t>(i),
-                  what_ + ": layer " + layers_[i].input.digest);
+// The merged layers as a MergedView's bytes.
+std::string LayeredRootFs::flatten(const Builder& builder) const {
   std::vector<MergedEntry> entries;
   entries.reserve(builder.nodes.size());
   for (const auto& [path, node] : builder.nodes) {
