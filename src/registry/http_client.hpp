@@ -37,6 +37,9 @@ struct HttpRequest {
   // Receives a 2xx response's body instead of HttpResponse::body, with the
   // response's status and headers so far.
   std::function<void(const struct HttpResponse& head, std::string_view chunk)> on_body;
+  // false: the peer's certificate is not checked (a probe whose answer is
+  // not trusted, only whether it came over TLS at all).
+  bool verify_tls = true;
 };
 
 struct HttpResponse {

@@ -165,17 +165,36 @@ struct RegistryClient::Impl {
 
   // GET /v2/ decides the scheme and learns the auth challenge. https first;
   // plain http only when the peer does not speak TLS and http is allowed.
+  // Where http is allowed, whether the peer speaks TLS is asked first
+  // without checking its certificate: a checked handshake loads the CA
+  // store (~40 ms) even for a registry that turns out to be plain http. That
+  // answer decides the scheme only; the challenge comes from a checked GET.
   void ensure_base() {
     if (!base.empty()) return;
     std::string url = "https://" + api_host + "/v2/";
+    auto plain_http = [&](const TransferError& e) {
+      bool may_http = is_loopback(api_host) || !options.tls_verify;
+      if (!may_http || e.transient() || (options.tls_verify && !e.tls_handshake())) return false;
+      url = "http://" + api_host + "/v2/";
+      log(api_host + " does not speak TLS (" + e.what() + "); using plain http");
+      return true;
+    };
+    bool probed = false;  // the scheme is settled: http, or TLS spoken
+    if (is_loopback(api_host) || !options.tls_verify) {
+      HttpRequest probe = request("GET", url);
+      probe.verify_tls = false;
+      try {
+        http.send(probe);
+      } catch (const TransferError& e) {
+        if (!plain_http(e)) throw;
+      }
+      probed = true;
+    }
     HttpResponse r;
     try {
       r = http.send(request("GET", url));
     } catch (const TransferError& e) {
-      bool may_http = is_loopback(api_host) || !options.tls_verify;
-      if (!may_http || e.transient() || (options.tls_verify && !e.tls_handshake())) throw;
-      url = "http://" + api_host + "/v2/";
-      log(api_host + " does not speak TLS (" + e.what() + "); using plain http");
+      if (probed || !plain_http(e)) throw;
       r = http.send(request("GET", url));
     }
     if (retry_worthy(r.status)) throw TransferError(status_text(r.status), true, false);
