@@ -283,7 +283,8 @@ int run_binary(const BinaryOptions& opt) {
   Layer layer = writer.finish(transport.cache.get());
   spdlog::trace("layer written");
   if (layer.reused)
-    spdlog::debug("layer {}: same entries and contents as a cached one, not compressed again", layer.blob.digest());
+    spdlog::debug("layer {}: same entries and contents as a cached one, not compressed again",
+                  layer.blob.digest());
   std::vector<LayerFile> files = std::move(layer.files);
   Image image = build_image(spec, {std::move(layer)});
 
