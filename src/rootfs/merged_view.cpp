@@ -74,12 +74,11 @@ std::string serialize_merged(const std::vector<MergedEntry>& entries, uint32_t l
   const size_t str_base = str;
   for (const auto& k : keyed) {
     const MergedEntry& e = *k.entry;
+    // An empty view may have no data pointer at all: copy() leaves it be.
     put<uint64_t>(out, rec + 0, str - str_base);
-    std::memcpy(out.data() + str, e.path.data(), e.path.size());
-    str += e.path.size();
+    str += e.path.copy(out.data() + str, e.path.size());
     put<uint64_t>(out, rec + 8, str - str_base);
-    std::memcpy(out.data() + str, e.link.data(), e.link.size());
-    str += e.link.size();
+    str += e.link.copy(out.data() + str, e.link.size());
     put<uint32_t>(out, rec + 16, static_cast<uint32_t>(e.path.size()));
     put<uint32_t>(out, rec + 20, static_cast<uint32_t>(e.link.size()));
     put<uint32_t>(out, rec + 24, e.layer);
