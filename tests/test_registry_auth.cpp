@@ -164,12 +164,8 @@ TEST_CASE("credentials from config.json auths, identitytoken and Docker Hub's ke
   CHECK_THROWS_AS(find_credentials("x.io", "nocolon"), Error);
 
   h.docker_config(R"({"auths":{"x.io":{"auth":"not base64!"}}})");
-  try {
-    find_credentials("x.io", "");
-    FAIL("accepted a bad auth entry");
-  } catch (const Error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("the auth entry for x.io is not base64"));
-  }
+  CHECK_THROWS_WITH(find_credentials("x.io", ""),
+                    Catch::Contains("the auth entry for x.io is not base64"));
 }
 
 TEST_CASE("credentials: $REGISTRY_AUTH_FILE alone, $DOCKER_CONFIG, XDG auth.json first") {
@@ -230,19 +226,11 @@ esac
   CHECK(find_credentials("other.io", "").username == "f");  // auths before credsStore
   CHECK(find_credentials("unknown.io", "").empty());        // the helper's "not found"
 
-  try {
-    find_credentials("broken.io", "");
-    FAIL("a failing helper was ignored");
-  } catch (const Error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("docker-credential-test get (from " + file +
-                                         ") failed for broken.io: keychain locked"));
-  }
-  try {
-    find_credentials("gone.io", "");
-    FAIL("a missing helper was ignored");
-  } catch (const Error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("docker-credential-absent is not on PATH"));
-  }
+  CHECK_THROWS_WITH(find_credentials("broken.io", ""),
+                    Catch::Contains("docker-credential-test get (from " + file +
+                                    ") failed for broken.io: keychain locked"));
+  CHECK_THROWS_WITH(find_credentials("gone.io", ""),
+                    Catch::Contains("docker-credential-absent is not on PATH"));
 }
 
 TEST_CASE("Bearer tokens: fetched with Basic credentials, cached per scope, renewed on 401") {

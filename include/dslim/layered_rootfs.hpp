@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -138,6 +139,7 @@ class LayeredRootFs : public RootFs {
   bool open_merged(const std::string& key);
   std::string flatten(const Builder& builder) const;
   void report(const Layer& layer) const;
+  std::optional<MergedEntry> find(const std::string& path) const;
   MergedEntry need(const std::string& path) const;
 
   std::string what_;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dslim/fd_io.hpp"
 #include "mapped_file.hpp"
 
 namespace dslim::rootfs {
@@ -28,18 +29,6 @@ constexpr std::string_view kOpaque = ".wh..wh..opq";
 struct ReadDeleter {
   void operator()(struct archive* a) const { archive_read_free(a); }
 };
-
-void write_at(int fd, const void* data, size_t n, uint64_t at, const std::string& where) {
-  const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(at));
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) throw Error(where + ": cannot write the layer file: " + std::strerror(errno));
-    p += w;
-    n -= static_cast<size_t>(w);
-    at += static_cast<uint64_t>(w);
-  }
-}
 
 bool read_at(int fd, void* data, size_t n, uint64_t at) {
   char* p = static_cast<char*>(data);
@@ -60,11 +49,16 @@ bool read_at(int fd, void* data, size_t n, uint64_t at) {
 // checks (hashing 270 MB of tar cost a cold run ~20% of its CPU).
 struct Tee {
   Tee(ByteReader& in, int fd, uint64_t max, const std::string& where)
-      : in(in), fd(fd), max(max), where(where) {}
+      : in(in),
+        fd(fd),
+        max(max),
+        where(where),
+        write_error(where + ": cannot write the layer file") {}
   ByteReader& in;
   int fd;
   uint64_t max;
   const std::string& where;
+  const std::string write_error;  // made once: pull() runs for every 64 KiB
   std::vector<char> buf = std::vector<char>(kChunk);
   uint64_t size = 0;
   std::exception_ptr error;
@@ -74,7 +68,7 @@ struct Tee {
     if (n > max - size)
       throw Error(where + ": inflates to more than " + std::to_string(max) +
                   " bytes, the bound for one layer (--max-layer-size raises it)");
-    write_at(fd, buf.data(), n, kHeaderSize + size, where);
+    pwrite_all(fd, {buf.data(), n}, kHeaderSize + size, write_error);
     size += n;
     return n;
   }
@@ -256,8 +250,8 @@ LayerIndex write_layer_file(int fd, ByteReader& tar, const std::string& diff_id,
   std::memcpy(header + 16, &index.tar_size, 8);
   std::memcpy(header + 24, &index_size, 8);
   std::memcpy(header + kBlobAt, blob.data(), blob.size());
-  write_at(fd, body.data(), body.size(), kHeaderSize + index.tar_size, where);
-  write_at(fd, header, sizeof header, 0, where);
+  pwrite_all(fd, body, kHeaderSize + index.tar_size, tee.write_error);
+  pwrite_all(fd, {header, sizeof header}, 0, tee.write_error);
   return index;
 }
 

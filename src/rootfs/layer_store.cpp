@@ -13,6 +13,7 @@
 
 #include "decompress.hpp"
 #include "dslim/digest.hpp"
+#include "dslim/fd_io.hpp"
 #include "dslim/layered_rootfs.hpp"
 #include "layer_file.hpp"
 #include "mapped_file.hpp"
@@ -54,13 +55,24 @@ int anonymous_file(const std::string& dir, std::string* named, const std::string
   return fd;
 }
 
-void write_all(int fd, std::string_view bytes, const std::string& what) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(what + ": " + std::strerror(errno));
-    bytes.remove_prefix(static_cast<size_t>(n));
+// Names the file behind `fd` (anonymous, or the named temporary `named`)
+// `path`. With `replace` an entry already there gives way to ours; without,
+// it stays (as good as ours). True when `path` names a published entry.
+bool publish_file(int fd, const std::string& named, const std::string& path, bool replace) {
+  if (!named.empty()) {
+    if (::rename(named.c_str(), path.c_str()) == 0) return true;
+    ::unlink(named.c_str());
+    return false;
   }
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  auto link = [&] {
+    return ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0;
+  };
+  if (link()) return true;
+  if (errno != EEXIST) return false;
+  if (!replace) return true;
+  ::unlink(path.c_str());
+  return link();
 }
 
 std::string temp_dir() {
@@ -160,17 +172,7 @@ class DirectoryStore : public LayerStore {
     try {
       Fd fd(anonymous_file(dir, &named, path));
       write_all(fd.get(), bytes, path);
-      // A damaged entry may be in the way: ours replaces it.
-      if (named.empty()) {
-        std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
-        if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) != 0 &&
-            errno == EEXIST) {
-          ::unlink(path.c_str());
-          ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
-        }
-      } else if (::rename(named.c_str(), path.c_str()) != 0) {
-        ::unlink(named.c_str());
-      }
+      publish_file(fd.get(), named, path, true);  // a damaged entry in the way gives way
     } catch (const Error&) {
       if (!named.empty()) ::unlink(named.c_str());
     }
@@ -227,16 +229,7 @@ class DirectoryStore : public LayerStore {
     }
     // Another run may have published the same layer meanwhile: its entry
     // is as good as ours, and ours stays readable through `fd` either way.
-    if (named.empty()) {
-      std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
-      if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0 ||
-          errno == EEXIST)
-        out.location = path;
-    } else if (::rename(named.c_str(), path.c_str()) == 0) {
-      out.location = path;
-    } else {
-      ::unlink(named.c_str());
-    }
+    if (publish_file(fd.get(), named, path, false)) out.location = path;
     out.file = std::make_shared<const LayerFile>(fd.release(), path);
     return out;
   }

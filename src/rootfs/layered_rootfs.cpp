@@ -258,22 +258,21 @@ void LayeredRootFs::report(const Layer& l) const {
                l.indexed.location});
 }
 
+// The path as given first: callers mostly pass normalized paths already.
+std::optional<MergedEntry> LayeredRootFs::find(const std::string& path) const {
+  if (auto found = view_->find(path)) return found;
+  std::string norm = normalize(path);
+  return norm == path ? std::nullopt : view_->find(norm);
+}
+
 MergedEntry LayeredRootFs::need(const std::string& path) const {
-  auto found = view_->find(path);
-  if (!found) {
-    std::string norm = normalize(path);
-    if (norm != path) found = view_->find(norm);
-    if (!found) throw Error(what_ + ": " + norm + ": no such file or directory");
-  }
+  auto found = find(path);
+  if (!found) throw Error(what_ + ": " + normalize(path) + ": no such file or directory");
   return *found;
 }
 
 std::optional<Stat> LayeredRootFs::lstat(const std::string& path) const {
-  auto found = view_->find(path);
-  if (!found) {
-    std::string norm = normalize(path);
-    if (norm != path) found = view_->find(norm);
-  }
+  auto found = find(path);
   if (!found) return std::nullopt;
   return found->stat;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <tuple>
 
 #include "dslim/error.hpp"
 
@@ -21,12 +22,6 @@ std::pair<std::string_view, std::string_view> split(std::string_view path) {
   if (path == "/") return {"", ""};
   size_t slash = path.rfind('/');
   return {slash == 0 ? path.substr(0, 1) : path.substr(0, slash), path.substr(slash + 1)};
-}
-
-bool key_less(std::string_view a, std::string_view b) {
-  auto [pa, na] = split(a);
-  auto [pb, nb] = split(b);
-  return pa != pb ? pa < pb : na < nb;
 }
 
 template <typename T>
@@ -59,7 +54,7 @@ std::string serialize_merged(const std::vector<MergedEntry>& entries, uint32_t l
     keyed.push_back({parent, name, &e});
   }
   std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
-    return a.parent != b.parent ? a.parent < b.parent : a.name < b.name;
+    return std::tie(a.parent, a.name) < std::tie(b.parent, b.name);
   });
   size_t strings = 0;
   for (const auto& e : entries) strings += e.path.size() + e.link.size();
@@ -157,10 +152,11 @@ MergedEntry MergedView::at(size_t i) const {
 }
 
 std::optional<MergedEntry> MergedView::find(std::string_view path) const {
+  const auto key = split(path);
   size_t lo = 0, hi = count_;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (key_less(at(mid).path, path))
+    if (split(at(mid).path) < key)
       lo = mid + 1;
     else
       hi = mid;

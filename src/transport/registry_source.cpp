@@ -14,6 +14,7 @@
 
 #include "dslim/digest.hpp"
 #include "dslim/error.hpp"
+#include "dslim/fd_io.hpp"
 #include "dslim/reference.hpp"
 #include "dslim/transport_options.hpp"
 #include "layout_files.hpp"
@@ -22,16 +23,6 @@
 
 namespace dslim {
 namespace {
-
-// Writes `chunk` whole to `fd`.
-void write_all(int fd, std::string_view chunk, const std::string& digest) {
-  while (!chunk.empty()) {
-    ssize_t n = ::write(fd, chunk.data(), chunk.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("cannot store blob " + digest + " in", "the cache");
-    chunk.remove_prefix(static_cast<size_t>(n));
-  }
-}
 
 // A blob read while it downloads: a thread pulls it (get_blob checks the
 // digest, resumes broken transfers) into the cache file, and hands each
@@ -83,7 +74,7 @@ class StreamingPull : public ByteReader {
       auto pull = [&](int fd) {
         registry::RegistryClient client(ref.registry, ref.repository, options.registry);
         client.get_blob(d.digest, d.size, [&](std::string_view chunk) {
-          if (fd >= 0) write_all(fd, chunk, d.digest);
+          if (fd >= 0) write_all(fd, chunk, "cannot store blob " + d.digest + " in the cache");
           std::unique_lock lock(mu_);
           changed_.wait(lock, [&] { return buffered_ < kAhead || cancelled_; });
           if (cancelled_) throw Error("pull of " + d.digest + " cancelled");

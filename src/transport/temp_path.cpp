@@ -12,6 +12,7 @@
 #include <random>
 
 #include "dslim/error.hpp"
+#include "dslim/fd_io.hpp"
 
 namespace dslim {
 namespace {
@@ -46,14 +47,7 @@ TempFile::~TempFile() {
 }
 
 void TempFile::write(std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("cannot write", path_);
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
+  write_all(fd_, bytes, "cannot write " + path_);
 }
 
 // No fsync: the rename makes the output atomic against dslim dying at any
