@@ -8,13 +8,14 @@
 // link: add it to kNames and define it below in the same way.
 #define CURL_DISABLE_TYPECHECK  // its macros would rename the definitions below
 #include <curl/curl.h>
-#include <dlfcn.h>
 
 #include <array>
 #include <cstdarg>
 #include <string>
+#include <vector>
 
 #include "dslim/error.hpp"
+#include "dslim/shared_library.hpp"
 
 namespace {
 
@@ -45,23 +46,11 @@ constexpr std::array<const char*, kCount> kNames = {
     "curl_slist_free_all", "curl_url",          "curl_url_cleanup",  "curl_url_get",
     "curl_url_set"};
 
-using Functions = std::array<void*, kCount>;
+using Functions = std::vector<void*>;
 
 Functions load() {
-  void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-  if (lib == nullptr) {
-    throw dslim::Error(std::string("cannot load libcurl (") + ::dlerror() +
-                           "): install libcurl4 to use registries",
-                       dslim::ErrorKind::Network);
-  }
-  Functions fns{};
-  for (size_t i = 0; i < kCount; ++i) {
-    fns[i] = ::dlsym(lib, kNames[i]);
-    if (fns[i] == nullptr) {
-      throw dslim::Error(std::string("libcurl.so.4 has no ") + kNames[i] + " (too old?)",
-                         dslim::ErrorKind::Network);
-    }
-  }
+  Functions fns = dslim::load_functions(
+      "libcurl.so.4", kNames, "install libcurl4 to use registries", dslim::ErrorKind::Network);
   // libcurl asks for this before any other call, once, from one thread: the
   // static below runs it under the guard of its initialisation.
   using GlobalInit = CURLcode (*)(long);

@@ -2,7 +2,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <isa-l/crc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dslim/crc32.hpp"
 #include "dslim/fd_io.hpp"
 #include "mapped_file.hpp"
 
@@ -128,9 +128,8 @@ std::unique_ptr<FileView> LayerFile::view(const LayerEntry& e) const {
   if (::fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) < at + e.stat.size)
     throw CorruptLayerFile(what_ + ": " + e.path + " lies past the end of the layer file");
   auto bytes = view->bytes();
-  uint32_t crc =
-      crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  if (crc != e.crc) throw CorruptLayerFile(what_ + ": the bytes of " + e.path + " are damaged");
+  if (crc32(bytes.data(), bytes.size()) != e.crc)
+    throw CorruptLayerFile(what_ + ": the bytes of " + e.path + " are damaged");
   return view;
 }
 
@@ -210,7 +209,7 @@ LayerIndex write_layer_file(int fd, ByteReader& tar, const std::string& diff_id,
             if (drc < ARCHIVE_WARN) fail();
             if (static_cast<uint64_t>(off) != got)
               throw Error(where + ": entry " + raw + " has holes, which is not supported");
-            e.crc = crc32_gzip_refl(e.crc, static_cast<const unsigned char*>(buf), len);
+            e.crc = crc32(buf, len, e.crc);
             got += len;
           }
           if (got != st.size) throw Error(where + ": truncated tar at " + raw);
@@ -243,8 +242,7 @@ LayerIndex write_layer_file(int fd, ByteReader& tar, const std::string& diff_id,
   char header[kHeaderSize] = {};
   std::memcpy(header, kMagic, sizeof kMagic);
   uint64_t index_size = body.size();
-  uint32_t crc =
-      crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(body.data()), body.size());
+  uint32_t crc = crc32(body);
   std::memcpy(header + 8, &kVersion, 4);
   std::memcpy(header + 12, &crc, 4);
   std::memcpy(header + 16, &index.tar_size, 8);
@@ -299,9 +297,7 @@ LayerIndex read_layer_file(int fd, const std::string& what) {
   std::string body(h.index_size, '\0');
   if (!read_at(fd, body.data(), body.size(), kHeaderSize + h.tar_size))
     throw corrupt("cannot read its index");
-  if (crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(body.data()), body.size()) !=
-      h.index_crc)
-    throw corrupt("its index is damaged");
+  if (crc32(body) != h.index_crc) throw corrupt("its index is damaged");
   try {
     LayerIndex index = parse_layer_index(body, what);
     if (index.tar_size != h.tar_size) throw corrupt("its index does not match its header");

@@ -1,11 +1,10 @@
 #include "merged_view.hpp"
 
-#include <isa-l/crc.h>
-
 #include <algorithm>
 #include <cstring>
 #include <tuple>
 
+#include "dslim/crc32.hpp"
 #include "dslim/error.hpp"
 
 namespace dslim::rootfs {
@@ -33,10 +32,6 @@ T get(const char* p, size_t at) {
   T v;
   std::memcpy(&v, p + at, sizeof v);
   return v;
-}
-
-uint32_t crc_of(std::string_view bytes) {
-  return crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 }
 
 }  // namespace
@@ -88,7 +83,7 @@ std::string serialize_merged(const std::vector<MergedEntry>& entries, uint32_t l
     rec += kRecord;
   }
   // The CRC field (bytes 32..35) covers what follows the header.
-  put<uint32_t>(out, 32, crc_of(std::string_view(out).substr(kHeader)));
+  put<uint32_t>(out, 32, crc32(std::string_view(out).substr(kHeader)));
   return out;
 }
 
@@ -115,7 +110,7 @@ void MergedView::open(const std::string& what) {
   uint64_t strings = get<uint64_t>(p, 24);
   uint64_t body = bytes_.size() - kHeader;
   if (count > body / kRecord || strings != body - count * kRecord) throw bad("sizes do not add up");
-  if (get<uint32_t>(p, 32) != crc_of(bytes_.substr(kHeader))) throw bad("checksum mismatch");
+  if (get<uint32_t>(p, 32) != crc32(bytes_.substr(kHeader))) throw bad("checksum mismatch");
   count_ = static_cast<size_t>(count);
   records_ = p + kHeader;
   strings_ = bytes_.substr(kHeader + count_ * kRecord);
