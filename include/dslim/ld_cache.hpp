@@ -5,7 +5,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace dslim::resolve {
@@ -41,10 +40,20 @@ class LdCache {
 
  private:
   static LdCache indexed(std::vector<CacheEntry> entries);
+  // Indices into entries_ of those named `soname`, in file order.
+  std::span<const uint32_t> entries_for(const std::string& soname) const;
+  // Orders indices by their entry's soname (and finds a soname among them).
+  struct Less {
+    const std::vector<CacheEntry>& entries;
+    bool operator()(uint32_t a, const std::string& b) const { return entries[a].key < b; }
+    bool operator()(const std::string& a, uint32_t b) const { return a < entries[b].key; }
+  };
+
   std::vector<CacheEntry> entries_;
-  // Entry indices by soname, in file order: the resolver looks up every
-  // library of a closure, and a cache holds hundreds of entries.
-  std::unordered_map<std::string, std::vector<size_t>> by_key_;
+  // Entry indices sorted by soname, entries of one soname in file order: the
+  // resolver looks up every library of a closure, and a cache holds hundreds
+  // of entries (a sorted table: no allocation per soname, unlike a hash map).
+  std::vector<uint32_t> by_key_;
 };
 
 // Flags a cache entry must carry for an object of this class and machine

@@ -3,6 +3,7 @@
 // The bytes come from an image, so every offset is checked before it is used.
 #include "dslim/ld_cache.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -191,10 +192,19 @@ std::vector<CacheEntry> parse_new(Reader& r, uint64_t header) {
 LdCache LdCache::indexed(std::vector<CacheEntry> entries) {
   LdCache cache;
   cache.entries_ = std::move(entries);
-  for (size_t i = 0; i < cache.entries_.size(); ++i) {
-    cache.by_key_[cache.entries_[i].key].push_back(i);
-  }
+  cache.by_key_.resize(cache.entries_.size());
+  for (uint32_t i = 0; i < cache.by_key_.size(); ++i) cache.by_key_[i] = i;
+  // Stable: entries of one soname stay in file order, which decides.
+  std::stable_sort(cache.by_key_.begin(), cache.by_key_.end(), [&](uint32_t a, uint32_t b) {
+    return cache.entries_[a].key < cache.entries_[b].key;
+  });
   return cache;
+}
+
+std::span<const uint32_t> LdCache::entries_for(const std::string& soname) const {
+  auto [first, last] = std::equal_range(
+      by_key_.begin(), by_key_.end(), soname, Less{entries_});
+  return {first, last};
 }
 
 LdCache LdCache::parse(std::span<const std::byte> bytes, const std::string& name) {
@@ -236,9 +246,7 @@ std::optional<std::string> LdCache::lookup(const std::string& soname,
   // Generic _dl_cache_check_flags (i386 and other arches without their own)
   // also takes plain FLAG_ELF entries, but keeps looking for an exact match.
   const CacheEntry* fallback = nullptr;
-  auto found = by_key_.find(soname);
-  if (found == by_key_.end()) return std::nullopt;
-  for (size_t i : found->second) {
+  for (uint32_t i : entries_for(soname)) {
     const CacheEntry& e = entries_[i];
     if (e.hwcap != 0) continue;
     if (e.flags == required_flags) return e.value;
@@ -252,9 +260,7 @@ std::optional<std::string> LdCache::lookup(const std::string& soname,
 std::vector<std::string> LdCache::hwcaps_variants(const std::string& soname,
                                                   int32_t required_flags) const {
   std::vector<std::string> out;
-  auto found = by_key_.find(soname);
-  if (found == by_key_.end()) return out;
-  for (size_t i : found->second) {
+  for (uint32_t i : entries_for(soname)) {
     const CacheEntry& e = entries_[i];
     if (is_hwcaps_extension(e.hwcap) && e.flags == required_flags) out.push_back(e.value);
   }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "dslim/resolver.hpp"
@@ -123,11 +124,13 @@ class Walk {
   elf::ElfInfo arch_;
   std::map<std::string, size_t>& shared_nodes_;
   std::deque<size_t> queue_;
-  std::map<std::string, size_t> names_;    // request names, paths, SONAMEs
-  std::map<std::string, size_t> by_real_;  // real path -> node
-  std::map<size_t, size_t> loader_;
-  std::map<size_t, int> depth_;  // DT_NEEDED levels below the program
-  std::map<size_t, std::string> origin_;
+  // Hashed: every DT_NEEDED string of the closure is looked up, and paths
+  // share long prefixes that ordered maps compare again and again.
+  std::unordered_map<std::string, size_t> names_;    // request names, paths, SONAMEs
+  std::unordered_map<std::string, size_t> by_real_;  // real path -> node
+  std::unordered_map<size_t, size_t> loader_;
+  std::unordered_map<size_t, int> depth_;  // DT_NEEDED levels below the program
+  std::unordered_map<size_t, std::string> origin_;
   std::map<std::string, std::vector<std::string>> hwcaps_cache_;
 };
 

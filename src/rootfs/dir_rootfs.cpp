@@ -276,7 +276,9 @@ int DirRootFs::open_regular(const std::string& path, uint64_t& size) const {
 std::unique_ptr<FileView> DirRootFs::open(const std::string& path) const {
   uint64_t size = 0;
   Fd fd(open_regular(path, size));
-  return map_file_range(fd.get(), 0, size, false, where(normalize(path), describe()));
+  // Populated: whoever opens a whole file reads all of it (open_reader is
+  // for reading a few pieces).
+  return map_file_range(fd.get(), 0, size, true, where(normalize(path), describe()));
 }
 
 std::unique_ptr<FileReader> DirRootFs::open_reader(const std::string& path) const {
