@@ -202,8 +202,7 @@ LdCache LdCache::indexed(std::vector<CacheEntry> entries) {
 }
 
 std::span<const uint32_t> LdCache::entries_for(const std::string& soname) const {
-  auto [first, last] = std::equal_range(
-      by_key_.begin(), by_key_.end(), soname, Less{entries_});
+  auto [first, last] = std::equal_range(by_key_.begin(), by_key_.end(), soname, Less{entries_});
   return {first, last};
 }
 
