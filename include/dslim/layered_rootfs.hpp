@@ -102,7 +102,8 @@ struct LayerReport {
   bool repaired = false;  // the store's entry was damaged and has been rebuilt
   std::string location;   // the cache entry, or "" for a temporary file
 };
-// Called as each layer is obtained or rebuilt, maybe from several threads.
+// Called as each layer is obtained (on the constructing thread, in layer
+// order) or rebuilt (under a lock): never from two threads at once.
 using LayerObserver = std::function<void(const LayerReport&)>;
 
 class LayeredRootFs : public RootFs {

@@ -166,7 +166,6 @@ LayeredRootFs::LayeredRootFs(std::string what, std::vector<LayerInput> layers,
       try {
         layers_[i].indexed = store_->get(layers_[i].input, limits_, entries,
                                          what_ + ": layer " + layers_[i].input.digest);
-        report(layers_[i]);
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -193,6 +192,7 @@ LayeredRootFs::LayeredRootFs(std::string what, std::vector<LayerInput> layers,
         changed.wait(lock, [&] { return ready[i] != 0; });
       }
       if (errors[i]) std::rethrow_exception(errors[i]);  // the lowest layer at fault
+      report(layers_[i]);  // here, not on the workers: one thread, in layer order
       builder.apply(*layers_[i].indexed.index, static_cast<uint32_t>(i),
                     what_ + ": layer " + layers_[i].input.digest);
     }
