@@ -2,22 +2,29 @@
 
 #include <dlfcn.h>
 
+#include <string>
+
 namespace dslim {
 
-std::vector<void*> load_functions(const char* soname, std::span<const char* const> names,
-                                  const std::string& hint, ErrorKind kind) {
-  void* lib = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-  if (lib == nullptr) {
-    throw Error(std::string("cannot load ") + soname + " (" + ::dlerror() + "): " + hint, kind);
-  }
-  std::vector<void*> fns;
-  fns.reserve(names.size());
-  for (const char* name : names) {
-    fns.push_back(::dlsym(lib, name));
-    if (fns.back() == nullptr)
-      throw Error(std::string(soname) + " has no " + name + " (too old?)", kind);
-  }
-  return fns;
+std::span<void* const> LazyLibrary::functions() const {
+  // call_once: loading is thread-safe, and a throw leaves it to the next call.
+  std::call_once(loaded_, [this] {
+    void* lib = ::dlopen(soname_, RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      throw Error(std::string("cannot load ") + soname_ + " (" + ::dlerror() + "): " + hint_,
+                  kind_);
+    }
+    std::vector<void*> fns;
+    fns.reserve(names_.size());
+    for (const char* name : names_) {
+      fns.push_back(::dlsym(lib, name));
+      if (fns.back() == nullptr)
+        throw Error(std::string(soname_) + " has no " + name + " (too old?)", kind_);
+    }
+    if (init_) init_(fns);
+    functions_ = std::move(fns);
+  });
+  return functions_;
 }
 
 }  // namespace dslim

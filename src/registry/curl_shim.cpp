@@ -11,8 +11,8 @@
 
 #include <array>
 #include <cstdarg>
+#include <span>
 #include <string>
-#include <vector>
 
 #include "dslim/error.hpp"
 #include "dslim/shared_library.hpp"
@@ -46,48 +46,36 @@ constexpr std::array<const char*, kCount> kNames = {
     "curl_slist_free_all", "curl_url",          "curl_url_cleanup",  "curl_url_get",
     "curl_url_set"};
 
-using Functions = std::vector<void*>;
-
-Functions load() {
-  Functions fns = dslim::load_functions(
-      "libcurl.so.4", kNames, "install libcurl4 to use registries", dslim::ErrorKind::Network);
-  // libcurl asks for this before any other call, once, from one thread: the
-  // static below runs it under the guard of its initialisation.
+// libcurl asks for this before any other call, once, from one thread:
+// LazyLibrary runs it under the guard of its loading.
+void global_init(std::span<void* const> fns) {
   using GlobalInit = CURLcode (*)(long);
   const CURLcode rc = reinterpret_cast<GlobalInit>(fns[kGlobalInit])(CURL_GLOBAL_DEFAULT);
   if (rc != CURLE_OK) {
     throw dslim::Error("libcurl failed to initialise (code " + std::to_string(rc) + ")",
                        dslim::ErrorKind::Network);
   }
-  return fns;
 }
 
-const Functions& functions() {
-  static const Functions fns = load();  // a throw leaves it to the next call
-  return fns;
-}
-
-// The function `f`, typed as its declaration in curl.h.
-template <typename Decl>
-Decl* fn(Fn f, Decl&) {
-  return reinterpret_cast<Decl*>(functions()[f]);
-}
+constinit const dslim::LazyLibrary kCurl("libcurl.so.4", kNames,
+                                         "install libcurl4 to use registries",
+                                         dslim::ErrorKind::Network, global_init);
 
 }  // namespace
 
 extern "C" {
 
 CURLcode curl_global_init(long) {
-  functions();  // loading initialises, once
+  kCurl.functions();  // loading initialises, once
   return CURLE_OK;
 }
 
 char* curl_version() {
-  return fn(kVersion, curl_version)();
+  return kCurl.get(kVersion, curl_version)();
 }
 
 CURL* curl_easy_init() {
-  return fn(kEasyInit, curl_easy_init)();
+  return kCurl.get(kEasyInit, curl_easy_init)();
 }
 
 // curl.h fixes these signatures: the last named parameter is an enum, which
@@ -101,7 +89,7 @@ CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
   // as libcurl itself reads it.
   va_list ap;
   va_start(ap, option);
-  auto* setopt = fn(kEasySetopt, curl_easy_setopt);
+  auto* setopt = kCurl.get(kEasySetopt, curl_easy_setopt);
   CURLcode rc = CURLE_UNKNOWN_OPTION;
   if (option < CURLOPTTYPE_OBJECTPOINT) {
     rc = setopt(curl, option, va_arg(ap, long));
@@ -120,7 +108,7 @@ CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
 }
 
 CURLcode curl_easy_perform(CURL* curl) {
-  return fn(kEasyPerform, curl_easy_perform)(curl);
+  return kCurl.get(kEasyPerform, curl_easy_perform)(curl);
 }
 
 CURLcode curl_easy_getinfo(CURL* curl, CURLINFO info, ...) {
@@ -129,54 +117,54 @@ CURLcode curl_easy_getinfo(CURL* curl, CURLINFO info, ...) {
   va_start(ap, info);
   void* out = va_arg(ap, void*);
   va_end(ap);
-  return fn(kEasyGetinfo, curl_easy_getinfo)(curl, info, out);
+  return kCurl.get(kEasyGetinfo, curl_easy_getinfo)(curl, info, out);
 }
 #ifdef __clang__
 #pragma clang diagnostic pop
 #endif
 
 void curl_easy_cleanup(CURL* curl) {
-  fn(kEasyCleanup, curl_easy_cleanup)(curl);
+  kCurl.get(kEasyCleanup, curl_easy_cleanup)(curl);
 }
 
 void curl_easy_reset(CURL* curl) {
-  fn(kEasyReset, curl_easy_reset)(curl);
+  kCurl.get(kEasyReset, curl_easy_reset)(curl);
 }
 
 const char* curl_easy_strerror(CURLcode code) {
-  return fn(kEasyStrerror, curl_easy_strerror)(code);
+  return kCurl.get(kEasyStrerror, curl_easy_strerror)(code);
 }
 
 char* curl_easy_escape(CURL* curl, const char* string, int length) {
-  return fn(kEasyEscape, curl_easy_escape)(curl, string, length);
+  return kCurl.get(kEasyEscape, curl_easy_escape)(curl, string, length);
 }
 
 void curl_free(void* p) {
-  fn(kFree, curl_free)(p);
+  kCurl.get(kFree, curl_free)(p);
 }
 
 struct curl_slist* curl_slist_append(struct curl_slist* list, const char* string) {
-  return fn(kSlistAppend, curl_slist_append)(list, string);
+  return kCurl.get(kSlistAppend, curl_slist_append)(list, string);
 }
 
 void curl_slist_free_all(struct curl_slist* list) {
-  fn(kSlistFreeAll, curl_slist_free_all)(list);
+  kCurl.get(kSlistFreeAll, curl_slist_free_all)(list);
 }
 
 CURLU* curl_url() {
-  return fn(kUrl, curl_url)();
+  return kCurl.get(kUrl, curl_url)();
 }
 
 void curl_url_cleanup(CURLU* url) {
-  fn(kUrlCleanup, curl_url_cleanup)(url);
+  kCurl.get(kUrlCleanup, curl_url_cleanup)(url);
 }
 
 CURLUcode curl_url_get(CURLU* url, CURLUPart what, char** part, unsigned int flags) {
-  return fn(kUrlGet, curl_url_get)(url, what, part, flags);
+  return kCurl.get(kUrlGet, curl_url_get)(url, what, part, flags);
 }
 
 CURLUcode curl_url_set(CURLU* url, CURLUPart what, const char* part, unsigned int flags) {
-  return fn(kUrlSet, curl_url_set)(url, what, part, flags);
+  return kCurl.get(kUrlSet, curl_url_set)(url, what, part, flags);
 }
 
 }  // extern "C"

@@ -38,11 +38,11 @@ std::vector<std::string> glob(const RootFs& fs, const std::string& pattern,
   std::vector<std::string> found{"/"};  // logical (pattern-shaped) paths
   for (const auto& comp : comps) {
     std::vector<std::string> next;
+    auto keep = [&next](std::string path) {
+      if (path.size() < kPathMax) next.push_back(std::move(path));
+    };
     if (!has_wildcard(comp)) {
-      for (const auto& dir : found) {
-        if (std::string path = join(dir, comp); path.size() < kPathMax)
-          next.push_back(std::move(path));
-      }
+      for (const auto& dir : found) keep(join(dir, comp));
     } else {
       for (const auto& dir : found) {
         auto r = resolve(fs, dir, true);
@@ -59,11 +59,7 @@ std::vector<std::string> glob(const RootFs& fs, const std::string& pattern,
         }
         for (const auto& name : names) {
           // FNM_PERIOD: a leading dot must be matched explicitly, as in glob(3).
-          if (::fnmatch(comp.c_str(), name.c_str(), FNM_PERIOD) == 0) {
-            if (std::string path = join(dir, name); path.size() < kPathMax) {
-              next.push_back(std::move(path));
-            }
-          }
+          if (::fnmatch(comp.c_str(), name.c_str(), FNM_PERIOD) == 0) keep(join(dir, name));
         }
       }
     }

@@ -6,7 +6,6 @@
 #include <isa-l/igzip_lib.h>
 
 #include <array>
-#include <vector>
 
 #include "dslim/shared_library.hpp"
 
@@ -15,28 +14,20 @@ namespace {
 enum Fn { kInflateInit, kInflate, kCount };
 constexpr std::array<const char*, kCount> kNames = {"isal_inflate_init", "isal_inflate"};
 
-const std::vector<void*>& functions() {
-  static const std::vector<void*> fns = dslim::load_functions(
-      "libisal.so.2", kNames, "install libisal2 to read gzip layers", dslim::ErrorKind::Input);
-  return fns;
-}
-
-// The function `f`, typed as its declaration in igzip_lib.h.
-template <typename Decl>
-Decl* fn(Fn f, Decl&) {
-  return reinterpret_cast<Decl*>(functions()[f]);
-}
+constinit const dslim::LazyLibrary kIsal("libisal.so.2", kNames,
+                                         "install libisal2 to read gzip layers",
+                                         dslim::ErrorKind::Input);
 
 }  // namespace
 
 extern "C" {
 
 void isal_inflate_init(struct inflate_state* state) {
-  fn(kInflateInit, isal_inflate_init)(state);
+  kIsal.get(kInflateInit, isal_inflate_init)(state);
 }
 
 int isal_inflate(struct inflate_state* state) {
-  return fn(kInflate, isal_inflate)(state);
+  return kIsal.get(kInflate, isal_inflate)(state);
 }
 
 }  // extern "C"

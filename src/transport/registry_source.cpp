@@ -71,10 +71,11 @@ class StreamingPull : public ByteReader {
 
   void run(const Reference& ref, const oci::Descriptor& d, const TransportOptions& options) {
     try {
+      const std::string store_error = "cannot store blob " + d.digest + " in the cache";
       auto pull = [&](int fd) {
         registry::RegistryClient client(ref.registry, ref.repository, options.registry);
         client.get_blob(d.digest, d.size, [&](std::string_view chunk) {
-          if (fd >= 0) write_all(fd, chunk, "cannot store blob " + d.digest + " in the cache");
+          if (fd >= 0) write_all(fd, chunk, store_error);  // every chunk: the message made once
           std::unique_lock lock(mu_);
           changed_.wait(lock, [&] { return buffered_ < kAhead || cancelled_; });
           if (cancelled_) throw Error("pull of " + d.digest + " cancelled");
