@@ -501,17 +501,22 @@ TEMPLATE_TEST_CASE("backend primitives", "[rootfs]", MemTree, DirTree) {
         "127.0.0.1 localhost\n");
   CHECK(fs.open("/etc/b")->bytes().empty());
 
-  auto reader = fs.open_reader("/etc/hosts");
+  auto reader = fs.open_reader("/etc/hosts", *fs.lstat("/etc/hosts"));
   CHECK(reader->size() == 20);
   std::string piece(9, '\0');
   reader->read(10, std::as_writable_bytes(std::span(piece)));
   CHECK(piece == "localhost");
   CHECK_THROWS_WITH(reader->read(15, std::as_writable_bytes(std::span(piece))),
                     Contains("/etc/hosts in " + fs.describe()));
-  CHECK(fs.open_reader("/etc/b")->size() == 0);
-  CHECK_THROWS_WITH(fs.open_reader("/etc/a"), Contains("/etc/a in " + fs.describe()));
-  CHECK_THROWS_WITH(fs.open_reader("/etc/l"), Contains("/etc/l in " + fs.describe()));
-  CHECK_THROWS_AS(fs.open_reader("/etc/none"), Error);
+  CHECK(fs.open_reader("/etc/b", *fs.lstat("/etc/b"))->size() == 0);
+  CHECK_THROWS_WITH(fs.open_reader("/etc/a", *fs.lstat("/etc/a")),
+                    Contains("/etc/a in " + fs.describe()));
+  CHECK_THROWS_WITH(fs.open_reader("/etc/l", *fs.lstat("/etc/l")),
+                    Contains("/etc/l in " + fs.describe()));
+  // Told it is a regular file, a backend must still not follow the symlink.
+  CHECK_THROWS_WITH(fs.open_reader("/etc/l", *fs.lstat("/etc/hosts")),
+                    Contains("/etc/l in " + fs.describe()));
+  CHECK_THROWS_AS(fs.open_reader("/etc/none", *fs.lstat("/etc/hosts")), Error);
 
   CHECK_THROWS_WITH(fs.open("/etc/a"), Contains("/etc/a in " + fs.describe()));
   CHECK_THROWS_WITH(fs.open("/etc/l"), Contains("/etc/l in " + fs.describe()));

@@ -64,8 +64,11 @@ class RootFs {
   virtual std::vector<std::string> list(const std::string& path) const = 0;
   // Contents of a regular file. Throws dslim::Error if not a regular file.
   virtual std::unique_ptr<FileView> open(const std::string& path) const = 0;
-  // The same file, read piecewise. The default reads through open().
-  virtual std::unique_ptr<FileReader> open_reader(const std::string& path) const;
+  // The same file, read piecewise; `seen` is what lstat(path) just said of
+  // it, and a backend may take its type and size from there rather than ask
+  // again (the resolver opens hundreds of libraries it has just looked up).
+  // The default reads through open().
+  virtual std::unique_ptr<FileReader> open_reader(const std::string& path, const Stat& seen) const;
   // A name for the bytes of the regular file at `path` that is the same
   // exactly when they are, if the file system has one without reading them
   // (an image layer's: its blob digest and the offset in its tar); nullopt
@@ -149,11 +152,14 @@ class DirRootFs : public RootFs {
   std::string readlink(const std::string& path) const override;
   std::vector<std::string> list(const std::string& path) const override;
   std::unique_ptr<FileView> open(const std::string& path) const override;
-  std::unique_ptr<FileReader> open_reader(const std::string& path) const override;
+  std::unique_ptr<FileReader> open_reader(const std::string& path, const Stat& seen) const override;
   const std::string& dir() const { return dir_; }
 
  private:
   std::string host_path(const std::string& path) const;
+  // Opens the entry at a physical path itself (a final symlink is not
+  // followed: ELOOP). -1 with errno set.
+  int open_entry(const std::string& path, int flags) const;
   // Opens a regular file following no symlink; throws as open() does.
   int open_regular(const std::string& path, uint64_t& size) const;
   // An O_PATH descriptor of a physical directory, opened with no symlink
@@ -205,7 +211,7 @@ class OverlayRootFs : public RootFs {
   std::string readlink(const std::string& path) const override;
   std::vector<std::string> list(const std::string& path) const override;
   std::unique_ptr<FileView> open(const std::string& path) const override;
-  std::unique_ptr<FileReader> open_reader(const std::string& path) const override;
+  std::unique_ptr<FileReader> open_reader(const std::string& path, const Stat& seen) const override;
   std::optional<std::string> content_id(const std::string& path) const override;
 
   // Each returns the physical path the entry landed at. Throws dslim::Error

@@ -1,7 +1,6 @@
 #include "cli/size.hpp"
 
 #include <cctype>
-#include <cmath>
 #include <cstdio>
 #include <map>
 
@@ -31,7 +30,9 @@ uint64_t parse_size(const std::string& text) {
         "size '" + text + "': expected a number with an optional unit (KB, MB, GB, KiB, MiB, GiB)",
         ErrorKind::Usage);
   }
-  return static_cast<uint64_t>(std::llround(value * it->second));
+  // Rounded to the nearest byte by hand: std::llround is the one libm
+  // symbol dslim would use, and loading libm costs every start.
+  return static_cast<uint64_t>(value * it->second + 0.5);
 }
 
 std::string format_size(uint64_t bytes) {

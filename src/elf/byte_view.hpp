@@ -57,10 +57,16 @@ class ByteView {
     return true;
   }
 
+  // Asks a windowed source for [offset, offset + length) in one read, ahead
+  // of the small reads that will follow; out-of-range asks are ignored.
+  void preload(uint64_t offset, uint64_t length) const {
+    if (length != 0 && contains(offset, length)) source_->data(offset, length);
+  }
   // Offset of the first NUL in [offset, end), or `end` when there is none.
-  // Scans in steps, so a source read in windows fetches only what it scans.
+  // Scans in steps, so a source read in windows fetches only what it scans
+  // (a step is about a library name's length).
   uint64_t find_nul(uint64_t offset, uint64_t end) const {
-    constexpr uint64_t kStep = 4096;
+    constexpr uint64_t kStep = 256;
     if (end > size()) return end;
     while (offset < end) {
       const uint64_t n = std::min(end - offset, kStep);

@@ -57,8 +57,15 @@ struct Mapped {
 struct DynamicScalars {
   std::optional<uint64_t> strtab, strsz;
   bool uses_strings = false;
+  // The lowest and highest offsets of the strings named.
+  uint64_t first_string = std::numeric_limits<uint64_t>::max(), last_string = 0;
   uint64_t flags_1 = 0;
 };
+
+// The most read ahead of need in one go, and how far past the last string's
+// start its end is guessed to be.
+constexpr uint64_t kMaxPreload = 16384;
+constexpr uint64_t kStringSlack = 256;
 
 // Fetches the few windows the loader reads (headers, dynamic segment,
 // strings) through `read_at`, each once; ranges are checked before they are
@@ -72,10 +79,12 @@ class WindowSource : public detail::ByteSource {
       if (offset >= w.offset && length <= w.size && offset - w.offset <= w.size - length)
         return w.bytes.get() + (offset - w.offset);
     }
-    // One read of at least a page: the program headers follow the ELF
-    // header, and the strings a library names sit close together.
-    constexpr uint64_t kWindow = 4096;
-    const uint64_t n = std::max(length, std::min(kWindow, size_ - offset));
+    // The reader asks for whole tables up front (program headers, dynamic
+    // segment, the span of the strings it will read), so a window is what
+    // was asked for, no more: copying pages nobody reads showed up as a
+    // twentieth of a resolver walk.
+    constexpr uint64_t kMinWindow = 256;
+    const uint64_t n = std::max(length, std::min(kMinWindow, size_ - offset));
     Window w{offset, n, std::make_unique_for_overwrite<std::byte[]>(n)};
     read_at_(offset, {w.bytes.get(), n});
     windows_.push_back(std::move(w));
@@ -165,6 +174,7 @@ class Reader {
     }
     // phnum < 2^16 and entsize < 2^16, so the product cannot overflow.
     require(phoff_, phnum_ * layout_->phdr_size, "program headers end");
+    view_.preload(phoff_, phnum_ * layout_->phdr_size);
   }
 
   Segment segment(uint16_t index) const {
@@ -218,10 +228,19 @@ class Reader {
     dyn_begin_ = s.offset;
     // Bounded by the segment's size; DT_NULL usually ends it earlier.
     dyn_count_ = s.filesz / layout_->dyn_size;
+    // Read on demand past the first pages: a hostile PT_DYNAMIC may claim the whole file.
+    view_.preload(s.offset, std::min<uint64_t>(s.filesz, kMaxPreload));
     const DynamicScalars scalars = scan_scalars();
     info_.flags_1 = scalars.flags_1;
     if (!scalars.uses_strings) return;
     locate_strtab(scalars);
+    if (scalars.last_string >= scalars.first_string && scalars.first_string < strsz_) {
+      // One read for the strings the loader needs: they sit close together
+      // (a string running past the span is fetched on demand).
+      const uint64_t span = std::min(scalars.last_string - scalars.first_string + kStringSlack,
+                                     strsz_ - scalars.first_string);
+      if (span <= kMaxPreload) view_.preload(strtab_ + scalars.first_string, span);
+    }
     read_strings();
   }
 
@@ -252,9 +271,13 @@ class Reader {
         case kDtNeeded:
         case kDtSoname:
         case kDtRpath:
-        case kDtRunpath:
+        case kDtRunpath: {
           d.uses_strings = true;
+          const uint64_t index = dyn_val(at);
+          d.first_string = std::min(d.first_string, index);
+          d.last_string = std::max(d.last_string, index);
           break;
+        }
         default:
           break;
       }
@@ -342,7 +365,9 @@ ElfInfo read_elf(std::span<const std::byte> bytes, const std::string& name) {
 
 ElfInfo read_elf(uint64_t size, const ReadAt& read_at, const std::string& name) {
   const WindowSource source(size, read_at);
-  // Linux reads at most 256 bytes of a #! line (BINPRM_BUF_SIZE).
+  // Linux reads at most 256 bytes of a #! line (BINPRM_BUF_SIZE); 1 KiB
+  // also holds the ELF header and up to 17 program headers in one read.
+  source.head(1024);
   return Reader(source, source.head(256), name).read();
 }
 

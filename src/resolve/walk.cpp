@@ -65,7 +65,7 @@ std::optional<Candidate> Walk::open_candidate(const std::string& path, bool* wro
   auto where = paths_.resolve(path);
   if (!where || where->stat.type != rootfs::FileType::Regular) return std::nullopt;
   // Piecewise: a few KiB of each candidate, never a mapping of the whole file.
-  auto file = fs_.open_reader(where->path);
+  auto file = fs_.open_reader(where->path, where->stat);
   check_elf_size(file->size(), options_.max_elf_size, path + " in " + fs_.describe());
   auto info = elf::read_elf(
       file->size(), [&](uint64_t offset, std::span<std::byte> out) { file->read(offset, out); },

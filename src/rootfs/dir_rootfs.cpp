@@ -257,15 +257,31 @@ std::vector<std::string> DirRootFs::list(const std::string& path) const {
   return names;
 }
 
+int DirRootFs::open_entry(const std::string& p, int flags) const {
+  if (p == "/") return open_nofollow(dir_, dir_, p, flags);
+  // One name below a directory opened with no symlink followed: O_NOFOLLOW
+  // is all the confinement left to ask for, and the kernel looks up one
+  // component instead of the whole host path.
+  const size_t slash = p.rfind('/');
+  const int parent = dir_fd(slash == 0 ? "/" : std::string_view(p).substr(0, slash));
+  if (parent < 0) return -1;
+  return ::openat(parent, p.c_str() + slash + 1, flags | O_NOFOLLOW | O_CLOEXEC);
+}
+
+namespace {
+// O_NONBLOCK: a FIFO in the image must not hang us before it is rejected.
+constexpr int kReadFlags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+
+[[noreturn]] void fail_open(const std::string& path, const std::string& desc, int err) {
+  if (err == ELOOP) throw Error(where(path, desc) + ": not a regular file (a symbolic link)");
+  fail(path, desc, err);
+}
+}  // namespace
+
 int DirRootFs::open_regular(const std::string& path, uint64_t& size) const {
   const std::string p = normalize(path);
-  // O_NONBLOCK: a FIFO in the image must not hang us before fstat rejects it.
-  Fd fd(open_nofollow(dir_, host_path(p), p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
-  if (fd.get() < 0) {
-    if (errno == ELOOP)
-      throw Error(where(p, describe()) + ": not a regular file (a symbolic link)");
-    fail(p, describe(), errno);
-  }
+  Fd fd(open_entry(p, kReadFlags));
+  if (fd.get() < 0) fail_open(p, describe(), errno);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) fail(p, describe(), errno);
   if (!S_ISREG(st.st_mode)) throw Error(where(p, describe()) + ": not a regular file");
@@ -281,10 +297,16 @@ std::unique_ptr<FileView> DirRootFs::open(const std::string& path) const {
   return map_file_range(fd.get(), 0, size, true, where(normalize(path), describe()));
 }
 
-std::unique_ptr<FileReader> DirRootFs::open_reader(const std::string& path) const {
-  uint64_t size = 0;
-  Fd fd(open_regular(path, size));
-  return std::make_unique<PreadReader>(std::move(fd), size, where(normalize(path), describe()));
+std::unique_ptr<FileReader> DirRootFs::open_reader(const std::string& path,
+                                                   const Stat& seen) const {
+  const std::string p = normalize(path);
+  if (seen.type != FileType::Regular) throw Error(where(p, describe()) + ": not a regular file");
+  // No fstat: `seen` has the type and size. Were the file swapped since, the
+  // descriptor still names no symlink, reads cannot hang, and a read past
+  // the new end fails cleanly.
+  Fd fd(open_entry(p, kReadFlags));
+  if (fd.get() < 0) fail_open(p, describe(), errno);
+  return std::make_unique<PreadReader>(std::move(fd), seen.size, where(p, describe()));
 }
 
 }  // namespace dslim::rootfs

@@ -28,7 +28,7 @@ class ViewReader : public FileReader {
 
 }  // namespace
 
-std::unique_ptr<FileReader> RootFs::open_reader(const std::string& path) const {
+std::unique_ptr<FileReader> RootFs::open_reader(const std::string& path, const Stat&) const {
   return std::make_unique<ViewReader>(open(path), path + " in " + describe());
 }
 

@@ -56,8 +56,9 @@ std::unique_ptr<FileView> OverlayRootFs::open(const std::string& path) const {
   return upper_.lstat(path) ? upper_.open(path) : lower_.open(path);
 }
 
-std::unique_ptr<FileReader> OverlayRootFs::open_reader(const std::string& path) const {
-  return upper_.lstat(path) ? upper_.open_reader(path) : lower_.open_reader(path);
+std::unique_ptr<FileReader> OverlayRootFs::open_reader(const std::string& path,
+                                                       const Stat& seen) const {
+  return upper_.lstat(path) ? upper_.open_reader(path, seen) : lower_.open_reader(path, seen);
 }
 
 std::optional<std::string> OverlayRootFs::content_id(const std::string& path) const {
