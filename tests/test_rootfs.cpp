@@ -442,6 +442,21 @@ TEMPLATE_TEST_CASE("PathResolver resolves as resolve() does", "[rootfs]", MemTre
   t.link("/a", "b");
   t.link("/b", "/a");
   t.link("/dirlink", "usr/lib/x86_64-linux-gnu");
+  // Chains inside one directory (the resolver's quick path), and what it
+  // leaves to the general walk: loops, "." and "..", too many hops.
+  const std::string lib = "/usr/lib/x86_64-linux-gnu/";
+  t.link(lib + "c1", "c2");
+  t.link(lib + "c2", "libz.so.1");
+  t.link(lib + "l1", "l2");
+  t.link(lib + "l2", "l1");
+  t.link(lib + "self", "self");
+  t.link(lib + "dot", ".");
+  t.link(lib + "dotdot", "..");
+  t.link(lib + "to-missing", "none");
+  for (int i = 0; i < 41; ++i) t.link(lib + "h" + std::to_string(i), "h" + std::to_string(i + 1));
+  t.link(lib + "h41", "libz.so.1.2.13");
+  // From h3: 39 hops, plus /lib: 40, the most allowed; h2-ok is one more.
+  t.link(lib + "h2-ok", "h3");
   const RootFs& fs = t.fs();
   PathResolver paths(fs);
   const Strings cases = {"/lib/x86_64-linux-gnu/libz.so.1",
@@ -463,7 +478,16 @@ TEMPLATE_TEST_CASE("PathResolver resolves as resolve() does", "[rootfs]", MemTre
                          "/",
                          "relative/x",
                          "lib/x86_64-linux-gnu/libz.so.1",
-                         "//lib//x86_64-linux-gnu//libz.so.1"};
+                         "//lib//x86_64-linux-gnu//libz.so.1",
+                         "/lib/x86_64-linux-gnu/c1",
+                         "/lib/x86_64-linux-gnu/l1",
+                         "/lib/x86_64-linux-gnu/self",
+                         "/lib/x86_64-linux-gnu/dot",
+                         "/lib/x86_64-linux-gnu/dotdot",
+                         "/lib/x86_64-linux-gnu/to-missing",
+                         "/lib/x86_64-linux-gnu/h0",
+                         "/lib/x86_64-linux-gnu/h3",
+                         "/lib/x86_64-linux-gnu/h2-ok"};
   // Twice: the second round answers from the remembered directories.
   for (int round = 0; round < 2; ++round) {
     for (const auto& path : cases) {

@@ -118,7 +118,8 @@ class GlibcRules : public LoaderRules {
         continue;
       }
       found->by = FoundBy::Preload;
-      size_t dep = found->node != kNoNode ? found->node : walk.add(name, *found, program);
+      size_t dep =
+          found->node != kNoNode ? found->node : walk.add(name, std::move(*found), program);
       auto& deps = graph.nodes[program].deps;
       if (std::find(deps.begin(), deps.end(), dep) == deps.end()) deps.push_back(dep);
     }

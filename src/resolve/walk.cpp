@@ -10,6 +10,7 @@ namespace dslim::resolve {
 Walk::Walk(const rootfs::RootFs& fs, const Options& options, Graph& graph, const elf::ElfInfo& arch,
            std::map<std::string, size_t>& shared_nodes)
     : fs_(fs),
+      in_root_(" in " + fs.describe()),
       paths_(fs),
       options_(options),
       graph_(graph),
@@ -54,7 +55,7 @@ void Walk::run(LoaderRules& rules, size_t program) {
         graph_.missing.push_back({name, requester.path, searched, rules.hint(*this, name)});
         continue;
       }
-      size_t dep = found->node != kNoNode ? found->node : add(name, *found, current);
+      size_t dep = found->node != kNoNode ? found->node : add(name, std::move(*found), current);
       auto& deps = graph_.nodes[current].deps;
       if (std::find(deps.begin(), deps.end(), dep) == deps.end()) deps.push_back(dep);
     }
@@ -66,10 +67,11 @@ std::optional<Candidate> Walk::open_candidate(const std::string& path, bool* wro
   if (!where || where->stat.type != rootfs::FileType::Regular) return std::nullopt;
   // Piecewise: a few KiB of each candidate, never a mapping of the whole file.
   auto file = fs_.open_reader(where->path, where->stat);
-  check_elf_size(file->size(), options_.max_elf_size, path + " in " + fs_.describe());
+  const std::string name = path + in_root_;
+  check_elf_size(file->size(), options_.max_elf_size, name);
   auto info = elf::read_elf(
       file->size(), [&](uint64_t offset, std::span<std::byte> out) { file->read(offset, out); },
-      path + " in " + fs_.describe());
+      name);
   if (!info.compatible_with(arch_)) {
     if (wrong_arch) *wrong_arch = true;
     return std::nullopt;
@@ -137,8 +139,8 @@ void Walk::enqueue(size_t node, size_t loader, const std::string& origin) {
   queue_.push_back(node);
 }
 
-size_t Walk::add(std::string name, const Found& found, size_t loader) {
-  const Candidate& c = *found.candidate;
+size_t Walk::add(std::string name, Found found, size_t loader) {
+  Candidate& c = *found.candidate;
   auto known = by_real_.find(c.where.path);
   if (known != by_real_.end()) {
     add_name(name, known->second);
@@ -159,10 +161,10 @@ size_t Walk::add(std::string name, const Found& found, size_t loader) {
     node.name = name;
     node.path = c.path;
     node.real_path = c.where.path;
-    node.links = c.where.links;
+    node.links = std::move(c.where.links);
     node.found_by = found.by;
-    node.search_dir = found.search_dir;
-    node.info = c.info;
+    node.search_dir = std::move(found.search_dir);
+    node.info = std::move(c.info);
     for (const auto& variant : found.variants) {
       if (variant == c.path) continue;
       auto where = paths_.resolve(variant);
@@ -178,7 +180,7 @@ size_t Walk::add(std::string name, const Found& found, size_t loader) {
   add_name(name, index);
   add_name(c.path, index);
   add_name(c.where.path, index);
-  if (c.info.soname) add_name(*c.info.soname, index);
+  if (const auto& soname = graph_.nodes[index].info.soname) add_name(*soname, index);
   enqueue(index, loader, rootfs::parent_dir(c.path));
   return index;
 }

@@ -102,7 +102,7 @@ class Walk {
   // the same real file. `loader` is the object whose DT_NEEDED caused it.
   // `name` is taken by value: callers often pass a string of a node, which
   // adding a node may move.
-  size_t add(std::string name, const Found& found, size_t loader);
+  size_t add(std::string name, Found found, size_t loader);
   void add_name(const std::string& name, size_t node);
   // Marks `node` loaded by `loader` and queues its DT_NEEDED for the walk.
   void enqueue(size_t node, size_t loader, const std::string& origin);
@@ -118,6 +118,7 @@ class Walk {
 
  private:
   const rootfs::RootFs& fs_;
+  const std::string in_root_;   // " in dir:/", for messages
   rootfs::PathResolver paths_;  // every candidate is resolved through it
   const Options& options_;
   Graph& graph_;

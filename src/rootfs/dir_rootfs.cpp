@@ -55,8 +55,10 @@ class Fd {
 // Reads with pread through a descriptor held open: no mapping, no page faults.
 class PreadReader : public FileReader {
  public:
-  PreadReader(Fd fd, uint64_t size, std::string where)
-      : fd_(std::move(fd)), size_(size), where_(std::move(where)) {}
+  // The message naming the file is built only for an error (the resolver
+  // reads hundreds of files without one).
+  PreadReader(Fd fd, uint64_t size, std::string path, const RootFs& fs)
+      : fd_(std::move(fd)), size_(size), path_(std::move(path)), fs_(fs) {}
   uint64_t size() const override { return size_; }
   void read(uint64_t offset, std::span<std::byte> out) const override {
     size_t done = 0;
@@ -64,16 +66,18 @@ class PreadReader : public FileReader {
       ssize_t n = ::pread(fd_.get(), out.data() + done, out.size() - done,
                           static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw Error(where_ + ": " + std::strerror(errno));
-      if (n == 0) throw Error(where_ + ": the file shrank while it was read");
+      if (n < 0) throw Error(where() + ": " + std::strerror(errno));
+      if (n == 0) throw Error(where() + ": the file shrank while it was read");
       done += static_cast<size_t>(n);
     }
   }
 
  private:
+  std::string where() const { return path_ + " in " + fs_.describe(); }
   Fd fd_;
   uint64_t size_;
-  std::string where_;
+  std::string path_;
+  const RootFs& fs_;
 };
 
 // 1 = openat2 works, 0 = unknown yet, -1 = unavailable (old kernel, seccomp).
@@ -299,14 +303,14 @@ std::unique_ptr<FileView> DirRootFs::open(const std::string& path) const {
 
 std::unique_ptr<FileReader> DirRootFs::open_reader(const std::string& path,
                                                    const Stat& seen) const {
-  const std::string p = normalize(path);
+  std::string p = normalize(path);
   if (seen.type != FileType::Regular) throw Error(where(p, describe()) + ": not a regular file");
   // No fstat: `seen` has the type and size. Were the file swapped since, the
   // descriptor still names no symlink, reads cannot hang, and a read past
   // the new end fails cleanly.
   Fd fd(open_entry(p, kReadFlags));
   if (fd.get() < 0) fail_open(p, describe(), errno);
-  return std::make_unique<PreadReader>(std::move(fd), seen.size, where(p, describe()));
+  return std::make_unique<PreadReader>(std::move(fd), seen.size, std::move(p), *this);
 }
 
 }  // namespace dslim::rootfs

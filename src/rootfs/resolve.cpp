@@ -6,6 +6,7 @@
 // relative one at the symlink's parent), and ".." is taken on the physical path
 // walked so far, never above the root. Only backends' primitives are called,
 // each with a physical path, so nothing outside the root is ever touched.
+#include <algorithm>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -122,6 +123,32 @@ std::optional<Resolved> PathResolver::resolve(const std::string& path, bool foll
   // As the uncached walk would: a missing directory, or a file where a
   // directory should be, leaves nothing to find below it.
   if (!it->second || it->second->stat.type != FileType::Directory) return std::nullopt;
+  // The usual case without the general walk's queue of components: a file
+  // in the directory, or a chain of symlinks to names in that same directory
+  // (libfoo.so.1 -> libfoo.so.1.2.3). Anything else (a target with a slash,
+  // an empty one, a loop, too many hops) is left to the general walk, from
+  // the start, so that it says what it would have said.
+  Resolved out = *it->second;
+  const size_t dir_links = out.links.size();
+  std::string current(name);
+  for (;;) {
+    std::string next = join(out.path, current);
+    auto st = fs_.lstat(next);
+    if (!st) return std::nullopt;
+    if (st->type != FileType::Symlink || !follow_last) {
+      out.path = std::move(next);
+      out.stat = *st;
+      return out;
+    }
+    std::string target = fs_.readlink(next);
+    const bool plain =
+        !target.empty() && target != "." && target != ".." && target.find('/') == std::string::npos;
+    const bool again = std::find(out.links.begin() + static_cast<std::ptrdiff_t>(dir_links),
+                                 out.links.end(), next) != out.links.end();
+    if (!plain || again || static_cast<int>(out.links.size()) + 1 > fs_.max_symlink_hops()) break;
+    out.links.push_back(std::move(next));
+    current = std::move(target);
+  }
   return walk(fs_, *root_, *it->second, {std::string(name)}, follow_last, path);
 }
 
