@@ -59,7 +59,7 @@ bool have_tools() {
 // One line of `ldconfig -p`, after elf/cache.c print_entry.
 std::string describe(const CacheEntry& e, bool hwcaps_name_any = false) {
   static const char* const types[] = {"libc4", "ELF", "libc5", "libc6"};
-  std::string s = "\t" + e.key + " (";
+  std::string s = "\t" + std::string(e.key) + " (";
   int type = e.flags & 0xff;
   s += type <= 3 ? types[type] : "unknown";
   switch (e.flags & 0xff00) {
@@ -79,7 +79,7 @@ std::string describe(const CacheEntry& e, bool hwcaps_name_any = false) {
       break;
   }
   if (!e.hwcaps_subdir.empty()) {
-    s += ", hwcap: \"" + (hwcaps_name_any ? std::string("*") : e.hwcaps_subdir) + "\"";
+    s += ", hwcap: \"" + (hwcaps_name_any ? std::string("*") : std::string(e.hwcaps_subdir)) + "\"";
   } else if (e.hwcap != 0) {
     char buf[40];
     std::snprintf(buf, sizeof buf, ", hwcap: %#.16" PRIx64, e.hwcap);
@@ -93,7 +93,7 @@ std::string describe(const CacheEntry& e, bool hwcaps_name_any = false) {
          std::to_string((e.osversion >> 16) & 0xff) + "." +
          std::to_string((e.osversion >> 8) & 0xff) + "." + std::to_string(e.osversion & 0xff);
   }
-  return s + ") => " + e.value;
+  return s + ") => " + std::string(e.value);
 }
 
 // The entry lines of `ldconfig -p` output (they start with a tab).
@@ -202,7 +202,7 @@ std::string new_table(const std::vector<Syn>& es, const std::vector<std::string>
   std::string out(48 + 24 * es.size(), '\0');
   std::memcpy(out.data(), "glibc-ld.so.cache1.1", 20);
   std::string strings;
-  auto add = [&](const std::string& str) {
+  auto add = [&](std::string_view str) {
     uint32_t off = static_cast<uint32_t>(out.size() + strings.size());
     strings += str;
     strings.push_back('\0');
@@ -247,7 +247,7 @@ std::string old_table(const std::vector<Syn>& es, bool big, const std::string& t
   std::memcpy(out.data(), "ld.so-1.7.0", 11);
   put(out, 12, es.size(), 4, big);
   std::string strings = tail;  // a compat file hides its new table here
-  auto add = [&](const std::string& str) {
+  auto add = [&](std::string_view str) {
     uint32_t off = static_cast<uint32_t>(strings.size());
     strings += str;
     strings.push_back('\0');
@@ -269,7 +269,7 @@ LdCache parse(const std::string& bytes) {
 void parse_or_error(const std::string& bytes) {
   try {
     LdCache c = parse(bytes);
-    for (const auto& e : c.entries()) (void)c.lookup(e.key, e.flags);
+    for (const auto& e : c.entries()) (void)c.lookup(std::string(e.key), e.flags);
   } catch (const dslim::Error& e) {
     CHECK(std::string(e.what()).rfind("test.cache: ", 0) == 0);
   }

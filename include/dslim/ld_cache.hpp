@@ -1,21 +1,25 @@
 #pragma once
 // /etc/ld.so.cache as glibc's loader reads it (sysdeps/generic/dl-cache.h):
 // the old `ld.so-1.7.0` format, the new `glibc-ld.so.cache1.1`, or both.
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dslim::resolve {
 
+// The strings are views of the cache's bytes, which the LdCache holds.
 struct CacheEntry {
-  int32_t flags = 0;  // FLAG_ELF_LIBC6 | arch bits (x86-64: 0x0303)
-  std::string key;    // soname
-  std::string value;  // path of the library
+  int32_t flags = 0;       // FLAG_ELF_LIBC6 | arch bits (x86-64: 0x0303)
+  std::string_view key;    // soname
+  std::string_view value;  // path of the library
   uint32_t osversion = 0;
   uint64_t hwcap = 0;
-  std::string hwcaps_subdir;  // "x86-64-v3" for glibc-hwcaps entries, else empty
+  std::string_view hwcaps_subdir;  // "x86-64-v3" for glibc-hwcaps entries, else empty
 };
 
 class LdCache {
@@ -39,16 +43,20 @@ class LdCache {
   std::vector<std::string> hwcaps_variants(const std::string& soname, int32_t required_flags) const;
 
  private:
-  static LdCache indexed(std::vector<CacheEntry> entries);
+  static LdCache indexed(std::shared_ptr<const std::vector<std::byte>> bytes,
+                         std::vector<CacheEntry> entries);
   // Indices into entries_ of those named `soname`, in file order.
   std::span<const uint32_t> entries_for(const std::string& soname) const;
   // Orders indices by their entry's soname (and finds a soname among them).
   struct Less {
     const std::vector<CacheEntry>& entries;
-    bool operator()(uint32_t a, const std::string& b) const { return entries[a].key < b; }
-    bool operator()(const std::string& a, uint32_t b) const { return a < entries[b].key; }
+    bool operator()(uint32_t a, std::string_view b) const { return entries[a].key < b; }
+    bool operator()(std::string_view a, uint32_t b) const { return a < entries[b].key; }
   };
 
+  // A copy of the file: parsing ~800 entries into strings of their own cost
+  // more than the rest of reading the glibc rules.
+  std::shared_ptr<const std::vector<std::byte>> bytes_;
   std::vector<CacheEntry> entries_;
   // Entry indices sorted by soname, entries of one soname in file order: the
   // resolver looks up every library of a closure, and a cache holds hundreds

@@ -63,13 +63,13 @@ class Reader {
 
   // NUL-terminated string at `table + off`, where the table ends at the end of
   // the file (the loader checks string indices against the mapped size only).
-  std::string str(uint64_t table, uint32_t off) const {
+  std::string_view str(uint64_t table, uint32_t off) const {
     if (table > size() || off >= size() - table)
       corrupt("string offset " + std::to_string(off) + " beyond end");
     const char* begin = reinterpret_cast<const char*>(bytes_.data()) + table + off;
     const void* nul = std::memchr(begin, '\0', size() - table - off);
     if (nul == nullptr) corrupt("string at offset " + std::to_string(off) + " not terminated");
-    return std::string(begin, static_cast<const char*>(nul));
+    return {begin, static_cast<size_t>(static_cast<const char*>(nul) - begin)};
   }
 
  private:
@@ -189,8 +189,10 @@ std::vector<CacheEntry> parse_new(Reader& r, uint64_t header) {
 
 }  // namespace
 
-LdCache LdCache::indexed(std::vector<CacheEntry> entries) {
+LdCache LdCache::indexed(std::shared_ptr<const std::vector<std::byte>> bytes,
+                         std::vector<CacheEntry> entries) {
   LdCache cache;
+  cache.bytes_ = std::move(bytes);
   cache.entries_ = std::move(entries);
   cache.by_key_.resize(cache.entries_.size());
   for (uint32_t i = 0; i < cache.by_key_.size(); ++i) cache.by_key_[i] = i;
@@ -206,10 +208,11 @@ std::span<const uint32_t> LdCache::entries_for(const std::string& soname) const 
   return {first, last};
 }
 
-LdCache LdCache::parse(std::span<const std::byte> bytes, const std::string& name) {
-  Reader r(bytes, name);
+LdCache LdCache::parse(std::span<const std::byte> file, const std::string& name) {
+  auto bytes = std::make_shared<const std::vector<std::byte>>(file.begin(), file.end());
+  Reader r(*bytes, name);
   if (r.size() > kNewHeaderSize && r.has_magic(0, kNewMagic)) {
-    return indexed(parse_new(r, 0));
+    return indexed(bytes, parse_new(r, 0));
   }
   if (r.size() <= kOldHeaderSize || !r.has_magic(0, kOldMagic))
     throw Error(name + ": not an ld.so.cache file");
@@ -224,7 +227,7 @@ LdCache LdCache::parse(std::span<const std::byte> bytes, const std::string& name
     // cache_file_new): 8 on most ABIs, 4 on i386, where that is old_end itself.
     for (uint64_t header : {align8(old_end), old_end}) {
       if (header + kNewHeaderSize <= r.size() && r.has_magic(header, kNewMagic)) {
-        return indexed(parse_new(r, header));
+        return indexed(bytes, parse_new(r, header));
       }
     }
   }
@@ -232,7 +235,7 @@ LdCache LdCache::parse(std::span<const std::byte> bytes, const std::string& name
     r.set_big_endian(big);
     uint32_t nlibs = r.u32(12);
     if ((r.size() - kOldHeaderSize) / kOldEntrySize >= nlibs) {
-      return indexed(parse_old(r, nlibs));
+      return indexed(bytes, parse_old(r, nlibs));
     }
   }
   r.set_big_endian(false);
@@ -248,11 +251,11 @@ std::optional<std::string> LdCache::lookup(const std::string& soname,
   for (uint32_t i : entries_for(soname)) {
     const CacheEntry& e = entries_[i];
     if (e.hwcap != 0) continue;
-    if (e.flags == required_flags) return e.value;
+    if (e.flags == required_flags) return std::string(e.value);
     if (required_flags == kFlagElfLibc6 && e.flags == kFlagElf && fallback == nullptr)
       fallback = &e;
   }
-  if (fallback != nullptr) return fallback->value;
+  if (fallback != nullptr) return std::string(fallback->value);
   return std::nullopt;
 }
 
@@ -261,7 +264,7 @@ std::vector<std::string> LdCache::hwcaps_variants(const std::string& soname,
   std::vector<std::string> out;
   for (uint32_t i : entries_for(soname)) {
     const CacheEntry& e = entries_[i];
-    if (is_hwcaps_extension(e.hwcap) && e.flags == required_flags) out.push_back(e.value);
+    if (is_hwcaps_extension(e.hwcap) && e.flags == required_flags) out.emplace_back(e.value);
   }
   return out;
 }
