@@ -18,6 +18,7 @@
 
 #include "dslim/elf.hpp"
 #include "dslim/error.hpp"
+#include "elf/byte_view.hpp"
 #include "support/fuzz_inputs.hpp"
 
 namespace fs = std::filesystem;
@@ -755,4 +756,31 @@ TEST_CASE("fuzz crash inputs are dslim::Error before LIEF sees them", "[elf][fuz
     INFO(path);
     CHECK_THROWS_WITH(read_elf_file(path), Contains(path.string() + ": malformed ELF file"));
   }
+}
+
+TEST_CASE("a string table without a NUL is scanned in few reads", "[elf]") {
+  // What a windowed source is asked for, each ask a read of the file.
+  class Counting : public dslim::elf::detail::ByteSource {
+   public:
+    explicit Counting(std::vector<std::byte> bytes) : bytes_(std::move(bytes)) {}
+    uint64_t size() const override { return bytes_.size(); }
+    const std::byte* data(uint64_t offset, uint64_t) const override {
+      ++asks;
+      return bytes_.data() + offset;
+    }
+    mutable int asks = 0;
+
+   private:
+    std::vector<std::byte> bytes_;
+  };
+  std::vector<std::byte> bytes(4 << 20, std::byte{'x'});
+  Counting source(bytes);
+  const dslim::elf::detail::ByteView view(source, true);
+  CHECK(view.find_nul(0, bytes.size()) == bytes.size());
+  // Steps of 256 bytes doubling to 64 KiB: 71 asks for 4 MiB, not 16,384.
+  CHECK(source.asks < 100);
+  bytes[300] = std::byte{0};
+  Counting short_one(bytes);
+  CHECK(dslim::elf::detail::ByteView(short_one, true).find_nul(0, bytes.size()) == 300);
+  CHECK(short_one.asks == 2);  // a name's length first, then twice that
 }

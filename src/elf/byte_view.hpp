@@ -63,13 +63,14 @@ class ByteView {
     if (length != 0 && contains(offset, length)) source_->data(offset, length);
   }
   // Offset of the first NUL in [offset, end), or `end` when there is none.
-  // Scans in steps, so a source read in windows fetches only what it scans
-  // (a step is about a library name's length).
+  // Scans in steps, so a source read in windows fetches only what it scans:
+  // the first about a library name's length, each next one twice as long
+  // (a hostile string table without a NUL costs few reads, not one a step).
   uint64_t find_nul(uint64_t offset, uint64_t end) const {
-    constexpr uint64_t kStep = 256;
+    constexpr uint64_t kFirstStep = 256, kMaxStep = 64 << 10;
     if (end > size()) return end;
-    while (offset < end) {
-      const uint64_t n = std::min(end - offset, kStep);
+    for (uint64_t step = kFirstStep; offset < end; step = std::min(2 * step, kMaxStep)) {
+      const uint64_t n = std::min(end - offset, step);
       const auto* p = reinterpret_cast<const char*>(source_->data(offset, n));
       if (const void* hit = std::memchr(p, 0, n))
         return offset + (static_cast<const char*>(hit) - p);
@@ -77,7 +78,6 @@ class ByteView {
     }
     return end;
   }
-
   // The bytes [offset, offset + length) as a string; the caller has checked the range.
   std::string string(uint64_t offset, uint64_t length) const {
     return {reinterpret_cast<const char*>(source_->data(offset, length)), length};
