@@ -269,7 +269,7 @@ LdCache parse(const std::string& bytes) {
 void parse_or_error(const std::string& bytes) {
   try {
     LdCache c = parse(bytes);
-    for (const auto& e : c.entries()) (void)c.lookup(std::string(e.key), e.flags);
+    for (const auto& e : c.entries()) (void)c.lookup(e.key, e.flags);
   } catch (const dslim::Error& e) {
     CHECK(std::string(e.what()).rfind("test.cache: ", 0) == 0);
   }

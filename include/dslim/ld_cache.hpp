@@ -37,16 +37,16 @@ class LdCache {
   // and that is not a glibc-hwcaps or legacy-hwcap entry. nullopt if none.
   // For required_flags 0x0003 (ports using the generic check, e.g. i386) a
   // plain FLAG_ELF (0x0001) entry is taken when no exact match exists.
-  std::optional<std::string> lookup(const std::string& soname, int32_t required_flags) const;
+  std::optional<std::string> lookup(std::string_view soname, int32_t required_flags) const;
 
   // Paths of glibc-hwcaps variants of `soname` with matching flags.
-  std::vector<std::string> hwcaps_variants(const std::string& soname, int32_t required_flags) const;
+  std::vector<std::string> hwcaps_variants(std::string_view soname, int32_t required_flags) const;
 
  private:
   static LdCache indexed(std::shared_ptr<const std::vector<std::byte>> bytes,
                          std::vector<CacheEntry> entries);
   // Indices into entries_ of those named `soname`, in file order.
-  std::span<const uint32_t> entries_for(const std::string& soname) const;
+  std::span<const uint32_t> entries_for(std::string_view soname) const;
   // Orders indices by their entry's soname (and finds a soname among them).
   struct Less {
     const std::vector<CacheEntry>& entries;

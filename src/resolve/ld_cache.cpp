@@ -203,7 +203,7 @@ LdCache LdCache::indexed(std::shared_ptr<const std::vector<std::byte>> bytes,
   return cache;
 }
 
-std::span<const uint32_t> LdCache::entries_for(const std::string& soname) const {
+std::span<const uint32_t> LdCache::entries_for(std::string_view soname) const {
   auto [first, last] = std::equal_range(by_key_.begin(), by_key_.end(), soname, Less{entries_});
   return {first, last};
 }
@@ -243,8 +243,7 @@ LdCache LdCache::parse(std::span<const std::byte> file, const std::string& name)
             " bytes");
 }
 
-std::optional<std::string> LdCache::lookup(const std::string& soname,
-                                           int32_t required_flags) const {
+std::optional<std::string> LdCache::lookup(std::string_view soname, int32_t required_flags) const {
   // Generic _dl_cache_check_flags (i386 and other arches without their own)
   // also takes plain FLAG_ELF entries, but keeps looking for an exact match.
   const CacheEntry* fallback = nullptr;
@@ -259,7 +258,7 @@ std::optional<std::string> LdCache::lookup(const std::string& soname,
   return std::nullopt;
 }
 
-std::vector<std::string> LdCache::hwcaps_variants(const std::string& soname,
+std::vector<std::string> LdCache::hwcaps_variants(std::string_view soname,
                                                   int32_t required_flags) const {
   std::vector<std::string> out;
   for (uint32_t i : entries_for(soname)) {
