@@ -166,6 +166,9 @@ class DirRootFs : public RootFs {
   // followed and kept: the resolver looks up thousands of names in a few
   // directories, and this makes each one a single fstatat. -1 with errno set.
   int dir_fd(std::string_view dir) const;
+  // dir_fd() of the parent of `p` (a normalized path other than "/"), with
+  // `name` pointed at its last component inside `p`.
+  int parent_fd(const std::string& p, const char*& name) const;
   std::string dir_;
   mutable std::mutex fds_mutex_;
   mutable std::map<std::string, int, std::less<>> dir_fds_;

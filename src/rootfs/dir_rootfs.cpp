@@ -191,16 +191,22 @@ int DirRootFs::dir_fd(std::string_view dir) const {
   return fd;
 }
 
+int DirRootFs::parent_fd(const std::string& p, const char*& name) const {
+  const size_t slash = p.rfind('/');
+  name = p.c_str() + slash + 1;
+  return dir_fd(slash == 0 ? "/" : std::string_view(p).substr(0, slash));
+}
+
 std::optional<Stat> DirRootFs::lstat(const std::string& path) const {
   const std::string p = normalize(path);
   struct stat st {};
   if (p == "/") {
     if (::stat(dir_.c_str(), &st) != 0) fail(p, describe(), errno);
   } else {
-    size_t slash = p.rfind('/');
-    int parent = dir_fd(slash == 0 ? "/" : std::string_view(p).substr(0, slash));
+    const char* name = nullptr;
+    const int parent = parent_fd(p, name);
     // The parent was opened following no symlink; the last name is not followed.
-    if (parent < 0 || ::fstatat(parent, p.c_str() + slash + 1, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (parent < 0 || ::fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
       fail(p, describe(), errno);
     }
@@ -216,11 +222,10 @@ std::optional<Stat> DirRootFs::lstat(const std::string& path) const {
 
 std::string DirRootFs::readlink(const std::string& path) const {
   const std::string p = normalize(path);
-  size_t slash = p.rfind('/');
   if (p == "/") throw Error(where(p, describe()) + ": not a symbolic link");
-  int parent = dir_fd(slash == 0 ? "/" : std::string_view(p).substr(0, slash));
+  const char* name = nullptr;
+  const int parent = parent_fd(p, name);
   if (parent < 0) fail(p, describe(), errno);
-  const char* name = p.c_str() + slash + 1;
   // No lstat first: readlinkat says EINVAL for anything but a symlink, and a
   // walk reads hundreds of links.
   std::string buf(256, '\0');
@@ -266,10 +271,10 @@ int DirRootFs::open_entry(const std::string& p, int flags) const {
   // One name below a directory opened with no symlink followed: O_NOFOLLOW
   // is all the confinement left to ask for, and the kernel looks up one
   // component instead of the whole host path.
-  const size_t slash = p.rfind('/');
-  const int parent = dir_fd(slash == 0 ? "/" : std::string_view(p).substr(0, slash));
+  const char* name = nullptr;
+  const int parent = parent_fd(p, name);
   if (parent < 0) return -1;
-  return ::openat(parent, p.c_str() + slash + 1, flags | O_NOFOLLOW | O_CLOEXEC);
+  return ::openat(parent, name, flags | O_NOFOLLOW | O_CLOEXEC);
 }
 
 namespace {

@@ -6,7 +6,6 @@
 // relative one at the symlink's parent), and ".." is taken on the physical path
 // walked so far, never above the root. Only backends' primitives are called,
 // each with a physical path, so nothing outside the root is ever touched.
-#include <algorithm>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -126,10 +125,9 @@ std::optional<Resolved> PathResolver::resolve(const std::string& path, bool foll
   // The usual case without the general walk's queue of components: a file
   // in the directory, or a chain of symlinks to names in that same directory
   // (libfoo.so.1 -> libfoo.so.1.2.3). Anything else (a target with a slash,
-  // an empty one, a loop, too many hops) is left to the general walk, from
-  // the start, so that it says what it would have said.
+  // an empty one, too many hops, which is also where a loop ends) is left to
+  // the general walk, from the start, so that it says what it would have said.
   Resolved out = *it->second;
-  const size_t dir_links = out.links.size();
   std::string current(name);
   for (;;) {
     std::string next = join(out.path, current);
@@ -143,9 +141,7 @@ std::optional<Resolved> PathResolver::resolve(const std::string& path, bool foll
     std::string target = fs_.readlink(next);
     const bool plain =
         !target.empty() && target != "." && target != ".." && target.find('/') == std::string::npos;
-    const bool again = std::find(out.links.begin() + static_cast<std::ptrdiff_t>(dir_links),
-                                 out.links.end(), next) != out.links.end();
-    if (!plain || again || static_cast<int>(out.links.size()) + 1 > fs_.max_symlink_hops()) break;
+    if (!plain || static_cast<int>(out.links.size()) + 1 > fs_.max_symlink_hops()) break;
     out.links.push_back(std::move(next));
     current = std::move(target);
   }

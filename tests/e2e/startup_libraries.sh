@@ -6,8 +6,7 @@
 # and src/rootfs/isal_shim.cpp, never linked; libm is left out by making the
 # math calls of the static libxml2 and ICU weak (scripts/weaken-libm-refs).
 source "$(dirname "$0")/../support/e2e.sh"
-need readelf
-need nm
+need readelf nm gcc
 needed=$(readelf -d "$DSLIM" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -v '^ld-linux' | sort)
 # A sanitizer build keeps its runtimes and the shared libstdc++ (with libm).
 if grep -q '^libasan' <<<"$needed"; then
