@@ -49,8 +49,9 @@ TEST_CASE("select_tree takes links on the way, the entry, and a directory's cont
 TEST_CASE("presets: generated files, source files, env and owners") {
   MemRootFs lower = source();
   OverlayRootFs fs(lower);
+  // A glibc before 2.34: its NSS modules are loaded by name.
   auto plan = apply_presets(parse_presets({"certs", "tzdata", "passwd", "nss", "tmp", "shell"}), fs,
-                            LoaderKind::Glibc);
+                            PresetContext{LoaderKind::Glibc, "/lib", false});
   for (const char* p :
        {"/etc/passwd", "/etc/group", "/home/nonroot", "/root", "/etc/nsswitch.conf", "/etc/hosts",
         "/tmp", "/usr/share/ca/bundle.pem", "/usr/share/zoneinfo/Europe/Paris"}) {
@@ -71,23 +72,44 @@ TEST_CASE("presets: musl needs no NSS modules; a Fedora bundle gets the common p
   MemRootFs lower;
   lower.add_file("/etc/pki/tls/certs/ca-bundle.crt", "CERTS");
   OverlayRootFs fs(lower);
-  auto plan = apply_presets(parse_presets({"nss", "certs"}), fs, LoaderKind::Musl);
+  auto plan = apply_presets(parse_presets({"nss", "certs"}), fs,
+                            PresetContext{LoaderKind::Musl, "", false});
   CHECK(plan.needed.empty());
   CHECK(has(plan.paths, "/etc/ssl/certs/ca-certificates.crt"));
   CHECK(fs.readlink("/etc/ssl/certs/ca-certificates.crt") == "/etc/pki/tls/certs/ca-bundle.crt");
 }
 
-TEST_CASE("presets: what the source lacks is an error naming the preset") {
+TEST_CASE("presets: glibc 2.34+ has the NSS modules built in; services come from the source") {
+  MemRootFs lower;
+  lower.add_file("/etc/services", "http 80/tcp\n");
+  OverlayRootFs fs(lower);
+  auto plan = apply_presets(parse_presets({"nss"}), fs,
+                            PresetContext{LoaderKind::Glibc, "/usr/lib/x86_64-linux-gnu", true});
+  CHECK(plan.needed.empty());
+  CHECK(has(plan.paths, "/etc/services"));
+  CHECK(has(plan.paths, "/etc/nsswitch.conf"));
+}
+
+TEST_CASE(
+    "presets: what the source lacks is an error naming the preset, or a warning when inferred") {
   MemRootFs empty;
-  for (const char* name : {"certs", "tzdata", "shell"}) {
-    OverlayRootFs fs(empty);
+  for (const char* name : {"certs", "tzdata", "shell", "gconv"}) {
     INFO(name);
-    try {
-      apply_presets(parse_presets({name}), fs, LoaderKind::Glibc);
-      FAIL("no error");
-    } catch (const Error& e) {
-      CHECK(std::string(e.what()).find(std::string("--with ") + name) == 0);
+    {
+      OverlayRootFs fs(empty);
+      try {
+        apply_presets(parse_presets({name}), fs, PresetContext{LoaderKind::Glibc, "/lib", true});
+        FAIL("no error");
+      } catch (const Error& e) {
+        CHECK(std::string(e.what()).find(std::string("--with ") + name) == 0);
+      }
     }
+    OverlayRootFs fs(empty);
+    auto plan = apply_presets(parse_presets({name}), fs,
+                              PresetContext{LoaderKind::Glibc, "/lib", true}, false);
+    REQUIRE(plan.warnings.size() == 1);
+    CHECK(plan.warnings[0].find(std::string("inferred ") + name + ": ") == 0);
+    CHECK(plan.paths.empty());
   }
   CHECK_THROWS_AS(parse_presets({"bogus"}), Error);
 }

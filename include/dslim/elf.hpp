@@ -19,6 +19,21 @@ enum class ObjectType : uint16_t { Rel = 1, Exec = 2, Dyn = 3, Core = 4 };
 
 constexpr uint64_t kDf1NoDefLib = 0x800;  // DF_1_NODEFLIB
 
+// Where the dynamic section puts the symbol and version tables, as file
+// offsets (through the PT_LOAD holding each address): 0 when the dynamic
+// section names no such table, kUnmapped when it names an address no PT_LOAD
+// holds. Counts and sizes are the tags' values. The light reader fills this
+// for free (it scans the dynamic section anyway); read_symbol_table uses it.
+struct DynamicTables {
+  static constexpr uint64_t kUnmapped = ~uint64_t{0};
+  uint64_t strtab = 0, strsz = 0;
+  uint64_t symtab = 0, syment = 0;
+  uint64_t hash = 0, gnu_hash = 0;  // DT_HASH, DT_GNU_HASH: how many symbols there are
+  uint64_t versym = 0;
+  uint64_t verdef = 0, verdefnum = 0;
+  uint64_t verneed = 0, verneednum = 0;
+};
+
 struct ElfInfo {
   ElfClass elf_class = ElfClass::Elf64;
   bool little_endian = true;
@@ -32,6 +47,7 @@ struct ElfInfo {
   std::optional<std::string> rpath;        // DT_RPATH, raw (':'-separated)
   std::optional<std::string> runpath;      // DT_RUNPATH, raw
   uint64_t flags_1 = 0;                    // DT_FLAGS_1
+  DynamicTables tables;                    // filled by the light reader only
 
   bool nodeflib() const { return (flags_1 & kDf1NoDefLib) != 0; }
   // Two objects can be loaded together only if class and machine agree.
@@ -60,6 +76,12 @@ using ReadAt = std::function<void(uint64_t offset, std::span<std::byte> out)>;
 // The same over a file of `size` bytes read piecewise: only the few windows the
 // loader reads are fetched (a few KiB of a library of many MiB).
 ElfInfo read_elf(uint64_t size, const ReadAt& read_at, const std::string& name);
+
+// Calls `use` with a file on this machine read piecewise (its size and a
+// ReadAt over it). Throws dslim::Error naming `path` when it cannot be opened
+// or read.
+void with_host_file(const std::string& path,
+                    const std::function<void(uint64_t size, const ReadAt& read_at)>& use);
 
 // How much of a file on this machine to read: the loader's view only (the
 // light reader: `deps` stays as fast as `ld.so --list`), or that plus a full

@@ -32,10 +32,19 @@ const char* to_string(FoundBy by);
 LoaderKind loader_kind(const elf::ElfInfo& info);
 const char* to_string(LoaderKind kind);
 
+// How a program comes to run: as an entry point of the image (its unmet
+// symbols are errors), or dlopen'ed into the first entry program at run time
+// (a plugin, an NSS module: the entry program's objects serve its symbols,
+// and what none serves is a warning, as a lazy dlopen would go on).
+enum class Role { Entry, Dlopened };
+
 struct Node {
   std::string name;                // as requested: DT_NEEDED string, program path
   std::string path;                // in-root path the loader opened
   std::string real_path;           // `path` with every symlink resolved
+  std::string host_path;           // a program read from this machine, not the root
+  rootfs::Stat stat;               // of real_path
+  Role role = Role::Entry;         // for programs
   std::vector<std::string> links;  // symlinks on the way from path to real_path
   FoundBy found_by = FoundBy::Program;
   std::string search_dir;             // directory the search found it in (if searched)
@@ -73,6 +82,8 @@ struct Program {
   elf::ElfInfo info;
   std::string origin;                       // in-root directory for $ORIGIN
   std::optional<std::string> in_root_path;  // set when the program lives in the root
+  std::string host_path;                    // else its file on this machine, if it has one
+  Role role = Role::Entry;
 };
 
 // Bounds on what a hostile image or binary can make the walk do.
@@ -92,6 +103,10 @@ class Resolver {
   // Throws dslim::Error for programs of mixed architectures or an unreadable
   // interpreter; missing libraries are reported in Graph::missing instead.
   Graph resolve(const std::vector<Program>& programs) const;
+  // Adds more programs to a graph this resolver made: objects already in it
+  // are reused, new ones appended (what is known about the first programs
+  // can name more, e.g. the modules they dlopen).
+  void extend(Graph& graph, const std::vector<Program>& programs) const;
 
  private:
   const rootfs::RootFs& fs_;

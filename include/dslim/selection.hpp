@@ -24,7 +24,8 @@ void select_tree(const rootfs::RootFs& fs, const std::string& path, std::set<std
 // Adds `path` and the symlinks on the way to it, without a directory's contents.
 void select_entry(const rootfs::RootFs& fs, const std::string& path, std::set<std::string>& out);
 
-enum class Preset { Certs, Tzdata, Passwd, Nss, Tmp, Shell };
+enum class Preset { Certs, Tzdata, Passwd, Nss, Tmp, Shell, Gconv };
+const char* to_string(Preset preset);
 
 // "certs,tzdata" -> presets; throws dslim::Error (Usage) naming an unknown one.
 std::vector<Preset> parse_presets(const std::vector<std::string>& names);
@@ -35,12 +36,21 @@ struct PresetPlan {
   std::vector<std::string> needed;         // libraries loaded at run time (NSS modules)
   std::vector<std::string> programs;       // programs to resolve from the root (/bin/sh)
   std::map<std::string, uint32_t> owners;  // path -> uid (= gid) other than root
+  std::vector<std::string> warnings;       // inferred presets the source cannot satisfy
+};
+
+// What the presets need to know of the programs' libc.
+struct PresetContext {
+  LoaderKind loader = LoaderKind::Glibc;
+  std::string libc_dir;      // in-root directory of glibc's libc.so.6, "" when none
+  bool nss_in_libc = false;  // glibc 2.34+: the files and dns modules are built in
 };
 
 // Applies presets: generated files (passwd, group, nsswitch.conf, hosts,
-// /tmp) are added to `fs`; files the source must provide are looked up and
-// their absence is an error that names the preset and what is missing.
+// /tmp) are added to `fs`; files the source must provide are looked up.
+// Their absence is an error that names the preset and what is missing for
+// presets the user asked for (`required`), a warning for inferred ones.
 PresetPlan apply_presets(const std::vector<Preset>& presets, rootfs::OverlayRootFs& fs,
-                         LoaderKind loader);
+                         const PresetContext& context, bool required = true);
 
 }  // namespace dslim::resolve

@@ -1,11 +1,7 @@
 // `dslim binary`: the main job, a slim image for one or more binaries.
-#include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <set>
 
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
@@ -21,8 +17,8 @@
 #include "dslim/image_summary.hpp"
 #include "dslim/layer_writer.hpp"
 #include "dslim/reference.hpp"
-#include "dslim/selection.hpp"
 #include "dslim/sink.hpp"
+#include "dslim/slim.hpp"
 
 namespace dslim::cli {
 
@@ -46,6 +42,8 @@ struct BinaryOptions {
   std::vector<std::string> includes;
   std::vector<std::string> adds;
   std::vector<std::string> with;
+  std::vector<std::string> without;
+  bool allow_missing_symbols = false;
   std::string compression = "gzip";
   std::string max_size;
   std::string report = "text";
@@ -75,140 +73,13 @@ int64_t source_date_epoch() {
   return value;
 }
 
-// Where each APP goes: --dest for one (default /app); for several, each
-// under --dest (default /usr/local/bin) by its file name.
-std::vector<std::string> placements(const BinaryOptions& opt) {
-  std::vector<std::string> out;
-  if (opt.apps.size() == 1) {
-    out.push_back(opt.dest.empty() ? "/app" : opt.dest);
-  } else {
-    std::string dir = opt.dest.empty() ? "/usr/local/bin" : opt.dest;
-    std::set<std::string> names;
-    for (const auto& app : opt.apps) {
-      std::string name = std::filesystem::path(app).filename().string();
-      if (!names.insert(name).second) {
-        throw Error("two APPs are named " + name + "; slim them into separate images or rename one",
-                    ErrorKind::Usage);
-      }
-      out.push_back(dir + "/" + name);
-    }
-  }
-  for (const auto& path : out) {
-    if (!path.starts_with('/')) {
-      throw Error("--dest " + path + ": must be an absolute path in the image", ErrorKind::Usage);
-    }
-  }
-  return out;
-}
-
-// The `#!` interpreter of a script APP; nullopt for anything else.
-std::optional<std::string> script_of(const std::string& app) {
-  std::ifstream in(app, std::ios::binary);
-  if (!in) throw Error(app + ": cannot open");
-  char head[256];
-  in.read(head, sizeof head);
-  auto bytes = std::as_bytes(std::span(head, static_cast<size_t>(in.gcount())));
-  return elf::script_interpreter(bytes);
-}
-
-struct Plan {
-  std::vector<resolve::Program> programs;
-  std::vector<std::string> entry_paths;  // image paths of the APPs, then the picks
-  std::set<std::string> paths;           // every path the layer takes from the overlay
-  std::map<std::string, uint32_t> owners;
-  std::vector<std::string> preset_env;
-  elf::ElfInfo arch;
-};
-
-Plan plan_contents(const BinaryOptions& opt, const Source& source, rootfs::OverlayRootFs& overlay,
-                   uint64_t max_elf_size) {
-  Plan plan;
-  auto dests = placements(opt);
-  std::vector<std::string> script_interps;
-  for (size_t i = 0; i < opt.apps.size(); ++i) {
-    const std::string& app = opt.apps[i];
-    auto interp = script_of(app);
-    if (interp) {
-      if (interp->empty()) throw Error(app + ": script with an empty #! line");
-      script_interps.push_back(*interp);
-    } else {
-      // The deeper check: LIEF must agree with the light reader on the user's
-      // binary. LIEF reads it whole, so its size is bounded first.
-      std::error_code ec;
-      const auto size = std::filesystem::file_size(app, ec);
-      if (!ec) resolve::check_elf_size(size, max_elf_size, app);
-      elf::read_elf_file(app, elf::Depth::Full);
-    }
-    std::string at = overlay.add_host_file(dests[i], app);
-    resolve::select_tree(overlay, dests[i], plan.paths);
-    plan.entry_paths.push_back(dests[i]);
-    if (!interp) plan.programs.push_back(resolve::program_from_root(overlay, at, max_elf_size));
-  }
-  for (const auto& add : opt.adds) {
-    auto colon = add.find(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == add.size() ||
-        add[colon + 1] != '/') {
-      throw Error("--add " + add + ": expected HOST:IMAGE with an absolute IMAGE path",
-                  ErrorKind::Usage);
-    }
-    std::string host = add.substr(0, colon), image = add.substr(colon + 1);
-    if (std::filesystem::is_directory(host)) {
-      for (const auto& e : std::filesystem::recursive_directory_iterator(host)) {
-        if (!e.is_regular_file()) continue;
-        auto rel = std::filesystem::relative(e.path(), host).string();
-        overlay.add_host_file(image + "/" + rel, e.path().string());
-      }
-    } else {
-      overlay.add_host_file(image, host);
-    }
-    resolve::select_tree(overlay, image, plan.paths);
-  }
-  for (const auto& pick : opt.picks) {
-    plan.programs.push_back(resolve::program_from_root(overlay, pick, max_elf_size));
-    plan.entry_paths.push_back(pick);
-  }
-  for (const auto& interp : script_interps) {
-    plan.programs.push_back(resolve::program_from_root(overlay, interp, max_elf_size));
-  }
-  if (plan.programs.empty()) {
-    throw Error("nothing to resolve: name an APP or --pick PATH", ErrorKind::Usage);
-  }
-  plan.arch = plan.programs.front().info;
-
-  auto presets = resolve::parse_presets(opt.with);
-  auto loader = resolve::loader_kind(plan.arch);
-  auto preset = resolve::apply_presets(presets, overlay, loader);
-  plan.paths.insert(preset.paths.begin(), preset.paths.end());
-  plan.owners = preset.owners;
-  plan.preset_env = preset.env;
-  for (const auto& program : preset.programs) {
-    plan.programs.push_back(resolve::program_from_root(overlay, program, max_elf_size));
-  }
-  if (!preset.needed.empty()) {
-    // Run-time dlopen()s: resolved as if the first program needed them.
-    resolve::Program dlopened = plan.programs.front();
-    dlopened.display = "--with nss";
-    dlopened.in_root_path.reset();
-    dlopened.info.needed = preset.needed;
-    plan.programs.push_back(std::move(dlopened));
-  }
-  for (const auto& include : opt.includes) {
-    if (!include.starts_with('/')) {
-      throw Error("--include " + include + ": must be an absolute path in " + source.ref,
-                  ErrorKind::Usage);
-    }
-    resolve::select_tree(overlay, include, plan.paths);
-  }
-  return plan;
-}
-
-oci::ContainerConfig container_config(const BinaryOptions& opt, const Plan& plan) {
+oci::ContainerConfig container_config(const BinaryOptions& opt, const slim::SlimPlan& plan) {
   oci::ContainerConfig config;
   config.entrypoint = command_words(opt.entrypoint, "--entrypoint");
   if (config.entrypoint.empty()) config.entrypoint = {plan.entry_paths.front()};
   config.cmd = command_words(opt.cmd, "--cmd");
   config.env = {kDefaultPath};
-  config.env.insert(config.env.end(), plan.preset_env.begin(), plan.preset_env.end());
+  config.env.insert(config.env.end(), plan.env.begin(), plan.env.end());
   config.env.insert(config.env.end(), opt.env.begin(), opt.env.end());
   config.user = opt.user;
   config.working_dir = opt.workdir;
@@ -230,6 +101,42 @@ oci::ContainerConfig container_config(const BinaryOptions& opt, const Plan& plan
   return config;
 }
 
+// Missing libraries and symbols, each on its own line (errors first); the
+// first error is thrown, so that nothing is written.
+void report_failures(const slim::SlimPlan& plan, const std::string& source) {
+  std::vector<std::string> errors;
+  for (const auto& missing : plan.graph.missing)
+    errors.push_back(describe_missing(missing, source));
+  for (const auto& problem : plan.symbols) {
+    std::string line = describe_symbol_problem(problem, source);
+    if (problem.error)
+      errors.push_back(line);
+    else
+      spdlog::warn("{}", line);
+  }
+  if (errors.empty()) return;
+  for (size_t i = 1; i < errors.size(); ++i) spdlog::error("{}", errors[i]);
+  const bool symbols = plan.graph.missing.empty();
+  throw Error(errors.front() + "; nothing written" +
+              (symbols ? " (--allow-missing-symbols writes it anyway)" : ""));
+}
+
+// The needs inferred, with their reasons, for the report.
+std::string render_inferred(const slim::SlimPlan& plan) {
+  std::string out;
+  for (const auto& need : plan.inferred)
+    out += "inferred " + need.what + " \u2014 " + need.reason + "\n";
+  return out;
+}
+
+nlohmann::json inferred_json(const slim::SlimPlan& plan) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& need : plan.inferred)
+    out.push_back(
+        {{"need", need.what}, {"kind", resolve::to_string(need.kind)}, {"reason", need.reason}});
+  return out;
+}
+
 int run_binary(const BinaryOptions& opt) {
   if (opt.output.empty()) {
     throw Error("binary: name the output with -o, e.g. -o oci:./out:latest", ErrorKind::Usage);
@@ -245,24 +152,28 @@ int run_binary(const BinaryOptions& opt) {
   spdlog::trace("source {} opened", source.ref);
   rootfs::OverlayRootFs overlay(*source.fs);
   overlay.set_max_symlink_hops(opt.source.max_symlink_hops);
-  // LD_LIBRARY_PATH is set below, once the config is known.
-  resolve::Options options = resolve_options(opt.source, {});
-  Plan plan = plan_contents(opt, source, overlay, options.max_elf_size);
+  slim::SlimRequest request;
+  request.apps = opt.apps;
+  request.picks = opt.picks;
+  request.dest = opt.dest;
+  request.adds = opt.adds;
+  request.includes = opt.includes;
+  request.with = opt.with;
+  request.without = opt.without;
+  request.allow_missing_symbols = opt.allow_missing_symbols;
+  // The Env the image runs with, but for what presets add (none sets
+  // LD_LIBRARY_PATH or TZ): the source's, then dslim's default, then the user's.
+  request.env = source.env;
+  request.env.push_back(kDefaultPath);
+  request.env.insert(request.env.end(), opt.env.begin(), opt.env.end());
+  request.resolve = resolve_options(opt.source, {});
+  slim::SlimPlan plan = slim::plan_image(request, overlay);
   oci::ContainerConfig config = container_config(opt, plan);
-
-  std::vector<std::string> env = source.env;
-  env.insert(env.end(), config.env.begin(), config.env.end());
-  options.ld_library_path = env_value(env, "LD_LIBRARY_PATH");
-  auto graph = resolve::Resolver(overlay, options).resolve(plan.programs);
-  for (const auto& warning : graph.warnings) spdlog::warn("{}", warning);
-  if (!graph.missing.empty()) {
-    for (size_t i = 1; i < graph.missing.size(); ++i) {
-      spdlog::error("{}", describe_missing(graph.missing[i], source.ref));
-    }
-    throw Error(describe_missing(graph.missing.front(), source.ref) + "; nothing written");
-  }
-  for (const auto& path : graph.files()) plan.paths.insert(path);
-  spdlog::debug("{} objects resolved, {} paths in the layer", graph.nodes.size(),
+  for (const auto& warning : plan.graph.warnings) spdlog::warn("{}", warning);
+  for (const auto& warning : plan.warnings) spdlog::warn("{}", warning);
+  for (const auto& need : plan.inferred) spdlog::debug("inferred {}: {}", need.what, need.reason);
+  report_failures(plan, source.ref);
+  spdlog::debug("{} objects resolved, {} paths in the layer", plan.graph.nodes.size(),
                 plan.paths.size());
 
   LayerWriter writer(layer_options);
@@ -292,7 +203,7 @@ int run_binary(const BinaryOptions& opt) {
   try {
     check_max_size(summary, max_size, "the image");
   } catch (const Error&) {
-    if (opt.report == "text") std::cout << render_summary(summary, 20);
+    if (opt.report == "text") std::cout << render_inferred(plan) << render_summary(summary, 20);
     std::cout.flush();
     throw;
   }
@@ -301,12 +212,17 @@ int run_binary(const BinaryOptions& opt) {
   if (opt.report == "json") {
     auto report = summary_json(summary);
     report["output"] = dest.str();
+    report["inferred"] = inferred_json(plan);
+    report["symbols"] = nlohmann::json::array();
+    for (const auto& problem : plan.symbols)
+      report["symbols"].push_back(symbol_problem_json(problem));
+    report["warnings"] = plan.warnings;
     std::cout << report.dump(2) << "\n";
   } else if (!spdlog::should_log(spdlog::level::info)) {
     // -q: the digest only, for scripts.
     std::cout << written << "\n";
   } else {
-    std::cout << render_summary(summary, 20);
+    std::cout << render_inferred(plan) << render_summary(summary, 20);
     std::cout << "wrote " << dest.str() << " (" << written << ")\n";
   }
   return 0;
@@ -337,16 +253,34 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "the image, so put its own libraries next to it with --add.\n"
       "\n"
       "Presets (--with): certs (CA bundle, SSL_CERT_FILE), tzdata, passwd (root,\n"
-      "nobody, nonroot 65532), nss (glibc NSS modules, nsswitch.conf, /etc/hosts),\n"
-      "tmp (/tmp 1777), shell (/bin/sh and its libraries).\n"
+      "nobody, nonroot 65532), nss (nsswitch.conf, /etc/hosts, /etc/services; glibc's\n"
+      "NSS modules before 2.34), tmp (/tmp 1777), shell (/bin/sh and its libraries),\n"
+      "gconv (every iconv module of glibc).\n"
+      "\n"
+      "Inferred needs: what the code imports adds what no ELF header names, and the\n"
+      "report says why: getpwuid and kin -> passwd; getaddrinfo and kin -> nss; a TLS\n"
+      "library (libssl, libgnutls, libmbedtls, libwolfssl) -> certs; pthread_cancel or\n"
+      "pthread_exit -> libgcc_s.so.1 (glibc unwinds through it); iconv_open -> the\n"
+      "gconv modules of the charsets its strings name; a Go program's os/user, net\n"
+      "resolver, crypto/x509 system roots, time.LoadLocation -> passwd, nss, certs,\n"
+      "tzdata; TZ=Area/City in the Env -> that zone. ELF files taken with --add,\n"
+      "--include or a preset bring their own libraries. dlopen with library names in\n"
+      "the code is a warning naming them. --without passwd,certs drops some,\n"
+      "--without all turns inference off.\n"
+      "\n"
+      "Symbols: the programs must be able to start on the source's libraries. A\n"
+      "version a library lacks (GLIBC_2.34 from an older glibc) or a function no\n"
+      "object defines is an error (exit 2, nothing written) naming the program, the\n"
+      "symbol, the version and the library; --allow-missing-symbols makes it a\n"
+      "warning. A symbol a library lacks is a warning (glibc binds it lazily).\n"
       "\n"
       "Outputs: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG],\n"
       "dir:DIR (the root filesystem, for debugging). The same inputs give the same\n"
       "digest; timestamps come from SOURCE_DATE_EPOCH (default 0).\n"
       "Image sources are cached ($XDG_CACHE_HOME/dslim): a second run over the same\n"
       "base image reads no layer blob (-v shows cache hits; --no-cache to bypass).\n"
-      "Exit codes: 0 done, 1 usage, 2 bad input or missing library, 3 over --max-size,\n"
-      "4 registry or network.");
+      "Exit codes: 0 done, 1 usage, 2 bad input, missing library or symbol, 3 over\n"
+      "--max-size, 4 registry or network.");
   add_program_options(cmd, opt->apps, opt->picks, opt->source,
                       "Program(s) on this machine to put in the image");
   cmd->add_option("-o,--output", opt->output, "Where to write the image (see Outputs)")
@@ -368,9 +302,15 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       ->type_name("PATH");
   cmd->add_option("--add", opt->adds, "File or directory of this machine to add (repeatable)")
       ->type_name("HOST:IMAGE");
-  cmd->add_option("--with", opt->with, "Presets: certs,tzdata,passwd,nss,tmp,shell")
+  cmd->add_option("--with", opt->with, "Presets: certs,tzdata,passwd,nss,tmp,shell,gconv")
       ->delimiter(',')
       ->type_name("LIST");
+  cmd->add_option("--without", opt->without,
+                  "Needs not to infer: passwd,nss,certs,tzdata,gconv,libgcc_s,tz, or all")
+      ->delimiter(',')
+      ->type_name("LIST");
+  cmd->add_flag("--allow-missing-symbols", opt->allow_missing_symbols,
+                "Write the image though a program needs a symbol or version the source lacks");
   cmd->add_option("--compression", opt->compression, "Layer compression: gzip or zstd")
       ->check(CLI::IsMember({"gzip", "zstd"}));
   cmd->add_option("--max-size", opt->max_size,

@@ -7,6 +7,7 @@
 #include "cli/deps_report.hpp"
 #include "cli/source.hpp"
 #include "dslim/error.hpp"
+#include "dslim/symbol_check.hpp"
 
 namespace dslim::cli {
 
@@ -32,19 +33,32 @@ int run_deps(const DepsOptions& opt) {
       load_programs(source, opt.apps, opt.picks, "/", elf::Depth::Headers, options.max_elf_size);
   auto graph = resolve::Resolver(*source.fs, options).resolve(programs);
   for (const auto& warning : graph.warnings) spdlog::warn("{}", warning);
+  resolve::GraphSymbols symbols;
+  symbols.read(graph, *source.fs);
+  const auto problems = resolve::check_symbols(graph, symbols);
 
   if (opt.format == "json") {
-    std::cout << graph_json(graph).dump(2) << "\n";
+    std::cout << graph_json(graph, problems).dump(2) << "\n";
   } else if (opt.format == "list") {
     std::cout << render_list(graph);
   } else {
-    std::cout << render_tree(graph);
+    std::cout << render_tree(graph, problems, source.ref);
   }
   std::cout.flush();
   for (const auto& missing : graph.missing) {
     spdlog::error("{}", describe_missing(missing, source.ref));
   }
-  return graph.missing.empty() ? 0 : static_cast<int>(ErrorKind::Input);
+  bool failed = !graph.missing.empty();
+  for (const auto& problem : problems) {
+    failed |= problem.error;
+    // The tree and json outputs carry every problem; stderr repeats the
+    // errors (as for a missing library), and the list's warnings.
+    if (problem.error)
+      spdlog::error("{}", describe_symbol_problem(problem, source.ref));
+    else if (opt.format == "list")
+      spdlog::warn("{}", describe_symbol_problem(problem, source.ref));
+  }
+  return failed ? static_cast<int>(ErrorKind::Input) : 0;
 }
 
 }  // namespace
@@ -65,7 +79,14 @@ void add_deps_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "Formats: tree (default; each library once, with the rule that found it),\n"
       "list (every in-root path the image needs, symlinks included, one a line),\n"
       "json (the whole graph). Exits 2 if a library cannot be found, after naming\n"
-      "who needs it and every directory searched.");
+      "who needs it and every directory searched.\n"
+      "\n"
+      "Symbols: every object's DT_VERNEED versions must be defined by the library\n"
+      "the loader found (a program built against glibc 2.34+ needs GLIBC_2.34, which\n"
+      "an older source lacks), and every non-weak undefined symbol must be defined\n"
+      "by some object of the closure. A missing version, or a symbol a program\n"
+      "(or, under musl, any object) needs, is an error (exit 2); a symbol a glibc\n"
+      "library lacks is a warning (it is bound lazily, maybe never).");
   add_program_options(cmd, opt->apps, opt->picks, opt->source,
                       "Program(s) on this machine to resolve");
   cmd->add_option("--format", opt->format, "tree, list or json")

@@ -11,6 +11,17 @@
 
 namespace dslim::elf::detail {
 
+// An unsigned integer of `width` bytes (1, 2, 4 or 8) at `p`, in either byte order.
+inline uint64_t load_uint(const std::byte* p, unsigned width, bool little_endian) {
+  const auto* b = reinterpret_cast<const unsigned char*>(p);
+  uint64_t out = 0;
+  for (unsigned i = 0; i < width; ++i) {
+    const unsigned shift = 8 * (little_endian ? i : width - 1 - i);
+    out |= static_cast<uint64_t>(b[i]) << shift;
+  }
+  return out;
+}
+
 // Where the bytes come from.
 class ByteSource {
  public:
@@ -48,12 +59,7 @@ class ByteView {
   // reading, as a last line of defence.
   bool read(uint64_t offset, unsigned width, uint64_t& out) const {
     if (!contains(offset, width)) return false;
-    const auto* p = reinterpret_cast<const unsigned char*>(source_->data(offset, width));
-    out = 0;
-    for (unsigned i = 0; i < width; ++i) {
-      const unsigned shift = 8 * (little_ ? i : width - 1 - i);
-      out |= static_cast<uint64_t>(p[i]) << shift;
-    }
+    out = load_uint(source_->data(offset, width), width, little_);
     return true;
   }
 

@@ -25,12 +25,21 @@ constexpr uint16_t kPnXnum = 0xffff;  // e_phnum escape to section 0's sh_info
 
 constexpr uint64_t kDtNull = 0;
 constexpr uint64_t kDtNeeded = 1;
+constexpr uint64_t kDtHash = 4;
 constexpr uint64_t kDtStrtab = 5;
+constexpr uint64_t kDtSymtab = 6;
 constexpr uint64_t kDtStrsz = 10;
+constexpr uint64_t kDtSyment = 11;
 constexpr uint64_t kDtSoname = 14;
 constexpr uint64_t kDtRpath = 15;
 constexpr uint64_t kDtRunpath = 29;
+constexpr uint64_t kDtGnuHash = 0x6ffffef5;
+constexpr uint64_t kDtVersym = 0x6ffffff0;
 constexpr uint64_t kDtFlags1 = 0x6ffffffb;
+constexpr uint64_t kDtVerdef = 0x6ffffffc;
+constexpr uint64_t kDtVerdefnum = 0x6ffffffd;
+constexpr uint64_t kDtVerneed = 0x6ffffffe;
+constexpr uint64_t kDtVerneednum = 0x6fffffff;
 
 // Where the fields of the ELF header and its tables sit, per class.
 struct Layout {
@@ -60,6 +69,9 @@ struct DynamicScalars {
   // The lowest and highest offsets of the strings named.
   uint64_t first_string = std::numeric_limits<uint64_t>::max(), last_string = 0;
   uint64_t flags_1 = 0;
+  // The symbol and version tables' addresses and counts, as the tags say
+  // (addresses are mapped to file offsets afterwards).
+  DynamicTables tables;
 };
 
 // The most read ahead of need in one go, and how far past the last string's
@@ -232,6 +244,7 @@ class Reader {
     view_.preload(s.offset, std::min<uint64_t>(s.filesz, kMaxPreload));
     const DynamicScalars scalars = scan_scalars();
     info_.flags_1 = scalars.flags_1;
+    map_tables(scalars);
     if (!scalars.uses_strings) return;
     locate_strtab(scalars);
     if (scalars.last_string >= scalars.first_string && scalars.first_string < strsz_) {
@@ -268,6 +281,33 @@ class Reader {
         case kDtFlags1:
           d.flags_1 = dyn_val(at);
           break;
+        case kDtSymtab:
+          d.tables.symtab = dyn_val(at);
+          break;
+        case kDtSyment:
+          d.tables.syment = dyn_val(at);
+          break;
+        case kDtHash:
+          d.tables.hash = dyn_val(at);
+          break;
+        case kDtGnuHash:
+          d.tables.gnu_hash = dyn_val(at);
+          break;
+        case kDtVersym:
+          d.tables.versym = dyn_val(at);
+          break;
+        case kDtVerdef:
+          d.tables.verdef = dyn_val(at);
+          break;
+        case kDtVerdefnum:
+          d.tables.verdefnum = dyn_val(at);
+          break;
+        case kDtVerneed:
+          d.tables.verneed = dyn_val(at);
+          break;
+        case kDtVerneednum:
+          d.tables.verneednum = dyn_val(at);
+          break;
         case kDtNeeded:
         case kDtSoname:
         case kDtRpath:
@@ -283,6 +323,27 @@ class Reader {
       }
     });
     return d;
+  }
+
+  // The symbol tables' addresses as file offsets, for read_symbol_table. An
+  // address no PT_LOAD holds is recorded, not an error here: the walk needs
+  // only the strings, and the symbol reader names the bad tag.
+  void map_tables(const DynamicScalars& d) {
+    DynamicTables& t = info_.tables;
+    t = d.tables;
+    auto map = [&](uint64_t& address) {
+      if (address == 0) return;
+      const auto mapped = map_address(address);
+      address = mapped ? mapped->offset : DynamicTables::kUnmapped;
+    };
+    if (d.strtab) t.strtab = *d.strtab;
+    t.strsz = d.strsz.value_or(0);
+    for (uint64_t* address :
+         {&t.strtab, &t.symtab, &t.hash, &t.gnu_hash, &t.versym, &t.verdef, &t.verneed})
+      map(*address);
+    // Without DT_STRSZ the table reaches no further than its segment's bytes.
+    if (d.strtab && !d.strsz && t.strtab != DynamicTables::kUnmapped)
+      t.strsz = map_address(*d.strtab)->available;
   }
 
   void locate_strtab(const DynamicScalars& d) {

@@ -120,7 +120,14 @@ ElfInfo detail::read_elf_full(const std::vector<uint8_t>& bytes, const std::stri
   detail::check_for_lief(std::as_bytes(std::span(bytes)), light, name);
   ElfInfo info = parse_with_lief(bytes, name);
   cross_check(name, light, info);
+  info.tables = light.tables;  // LIEF's view has no file offsets; these bytes are the same
   return info;
+}
+
+void with_host_file(const std::string& path,
+                    const std::function<void(uint64_t size, const ReadAt& read_at)>& use) {
+  const detail::HostFile file(path);
+  use(file.size(), [&](uint64_t offset, std::span<std::byte> out) { file.read(offset, out); });
 }
 
 ElfInfo read_elf_file(const std::string& path, Depth depth) {

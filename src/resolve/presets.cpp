@@ -3,6 +3,7 @@
 #include <array>
 
 #include "dslim/error.hpp"
+#include "dslim/gconv.hpp"
 #include "dslim/selection.hpp"
 
 namespace dslim::resolve {
@@ -39,6 +40,13 @@ bool exists(const rootfs::RootFs& fs, const std::string& path) {
   return rootfs::resolve(fs, path).has_value();
 }
 
+// A preset the source cannot satisfy: an error when the user asked for it,
+// a warning when it was inferred (the image may still do without it).
+class Unmet : public Error {
+ public:
+  using Error::Error;
+};
+
 void certs(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
   for (const char* bundle : kCaBundles) {
     if (!exists(fs, bundle)) continue;
@@ -49,14 +57,14 @@ void certs(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
     plan.env.push_back(std::string("SSL_CERT_FILE=") + kCaBundle);
     return;
   }
-  throw Error("--with certs: " + fs.describe() + " has no CA bundle (looked for " +
+  throw Unmet("--with certs: " + fs.describe() + " has no CA bundle (looked for " +
               std::string(kCaBundles[0]) + ", " + kCaBundles[1] + ", " + kCaBundles[2] +
               "); install ca-certificates in the source image");
 }
 
 void tzdata(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
   if (!exists(fs, "/usr/share/zoneinfo")) {
-    throw Error("--with tzdata: " + fs.describe() +
+    throw Unmet("--with tzdata: " + fs.describe() +
                 " has no /usr/share/zoneinfo; install tzdata in the source image");
   }
   select_tree(fs, "/usr/share/zoneinfo", plan.paths);
@@ -73,12 +81,15 @@ void passwd(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
   plan.owners[home] = kNonroot;
 }
 
-void nss(rootfs::OverlayRootFs& fs, PresetPlan& plan, LoaderKind loader) {
+void nss(rootfs::OverlayRootFs& fs, PresetPlan& plan, const PresetContext& context) {
   select_entry(fs, fs.add_file("/etc/nsswitch.conf", kNsswitch), plan.paths);
   select_entry(fs, fs.add_file("/etc/hosts", kHosts), plan.paths);
-  // glibc dlopens NSS modules by these names; musl has no modules and reads
-  // /etc/hosts itself.
-  if (loader == LoaderKind::Glibc) plan.needed = {"libnss_files.so.2", "libnss_dns.so.2"};
+  // getservbyname and Go's resolver read the source's services table.
+  if (exists(fs, "/etc/services")) select_entry(fs, "/etc/services", plan.paths);
+  // A glibc before 2.34 dlopens the NSS modules by these names; later ones
+  // have files and dns built in, and musl has no modules at all.
+  if (context.loader == LoaderKind::Glibc && !context.nss_in_libc)
+    plan.needed = {"libnss_files.so.2", "libnss_dns.so.2"};
 }
 
 void tmp(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
@@ -87,9 +98,22 @@ void tmp(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
 
 void shell(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
   if (!exists(fs, "/bin/sh")) {
-    throw Error("--with shell: " + fs.describe() + " has no /bin/sh");
+    throw Unmet("--with shell: " + fs.describe() + " has no /bin/sh");
   }
   plan.programs.push_back("/bin/sh");
+}
+
+// Every gconv module with its configuration: iconv for any charset.
+void gconv(rootfs::OverlayRootFs& fs, PresetPlan& plan, const PresetContext& context) {
+  std::optional<GconvConfig> config;
+  if (context.loader == LoaderKind::Glibc && !context.libc_dir.empty())
+    config = read_gconv_config(fs, context.libc_dir);
+  if (!config) {
+    throw Unmet("--with gconv: " + fs.describe() +
+                " has no glibc gconv configuration (gconv-modules) beside libc.so.6");
+  }
+  for (const auto& file : config->files()) select_entry(fs, file, plan.paths);
+  for (const auto& module : config->all_modules()) select_entry(fs, module, plan.paths);
 }
 
 }  // namespace
@@ -109,38 +133,70 @@ std::vector<Preset> parse_presets(const std::vector<std::string>& names) {
       presets.push_back(Preset::Tmp);
     else if (name == "shell")
       presets.push_back(Preset::Shell);
+    else if (name == "gconv")
+      presets.push_back(Preset::Gconv);
     else {
-      throw Error(
-          "--with " + name + ": unknown preset (known: certs, tzdata, passwd, nss, tmp, shell)",
-          ErrorKind::Usage);
+      throw Error("--with " + name +
+                      ": unknown preset (known: certs, tzdata, passwd, nss, tmp, shell, gconv)",
+                  ErrorKind::Usage);
     }
   }
   return presets;
 }
 
+const char* to_string(Preset preset) {
+  switch (preset) {
+    case Preset::Certs:
+      return "certs";
+    case Preset::Tzdata:
+      return "tzdata";
+    case Preset::Passwd:
+      return "passwd";
+    case Preset::Nss:
+      return "nss";
+    case Preset::Tmp:
+      return "tmp";
+    case Preset::Shell:
+      return "shell";
+    case Preset::Gconv:
+      return "gconv";
+  }
+  return "?";
+}
+
 PresetPlan apply_presets(const std::vector<Preset>& presets, rootfs::OverlayRootFs& fs,
-                         LoaderKind loader) {
+                         const PresetContext& context, bool required) {
   PresetPlan plan;
   for (Preset preset : presets) {
-    switch (preset) {
-      case Preset::Certs:
-        certs(fs, plan);
-        break;
-      case Preset::Tzdata:
-        tzdata(fs, plan);
-        break;
-      case Preset::Passwd:
-        passwd(fs, plan);
-        break;
-      case Preset::Nss:
-        nss(fs, plan, loader);
-        break;
-      case Preset::Tmp:
-        tmp(fs, plan);
-        break;
-      case Preset::Shell:
-        shell(fs, plan);
-        break;
+    try {
+      switch (preset) {
+        case Preset::Certs:
+          certs(fs, plan);
+          break;
+        case Preset::Tzdata:
+          tzdata(fs, plan);
+          break;
+        case Preset::Passwd:
+          passwd(fs, plan);
+          break;
+        case Preset::Nss:
+          nss(fs, plan, context);
+          break;
+        case Preset::Tmp:
+          tmp(fs, plan);
+          break;
+        case Preset::Shell:
+          shell(fs, plan);
+          break;
+        case Preset::Gconv:
+          gconv(fs, plan, context);
+          break;
+      }
+    } catch (const Unmet& e) {
+      if (required) throw;
+      // "--with certs: dir:x has no CA bundle ..." reads as the inferred preset's.
+      std::string message = e.what();
+      plan.warnings.push_back("inferred " + message.substr(std::string("--with ").size()));
     }
   }
   return plan;

@@ -19,6 +19,7 @@ Program program_from_host(const std::string& host_path, const std::string& origi
   if (!ec) check_elf_size(size, max_size, host_path);  // else reading it reports the problem
   Program program;
   program.display = host_path;
+  program.host_path = host_path;
   program.info = elf::read_elf_file(host_path, depth);
   program.origin = origin;
   return program;
@@ -33,8 +34,11 @@ Program program_from_root(const rootfs::RootFs& fs, const std::string& path, uin
   check_elf_size(where->stat.size, max_size, path + " in " + fs.describe());
   Program program;
   program.display = path;
-  auto view = fs.open(where->path);
-  program.info = elf::read_elf(view->bytes(), path + " in " + fs.describe());
+  // Piecewise: a plugin among hundreds taken whole is read for its headers only.
+  auto file = fs.open_reader(where->path, where->stat);
+  program.info = elf::read_elf(
+      file->size(), [&](uint64_t offset, std::span<std::byte> out) { file->read(offset, out); },
+      path + " in " + fs.describe());
   // glibc takes the main program's $ORIGIN from /proc/self/exe: symlinks resolved.
   program.origin = rootfs::parent_dir(where->path);
   program.in_root_path = rootfs::normalize(path);

@@ -75,16 +75,28 @@ Resolver::Resolver(const rootfs::RootFs& fs, Options options)
 
 Graph Resolver::resolve(const std::vector<Program>& programs) const {
   Graph graph;
-  if (programs.empty()) return graph;
-  const elf::ElfInfo& arch = programs.front().info;
   // Room for a large closure (ffmpeg's is 214 objects): growing moves every node.
   graph.nodes.reserve(256);
+  extend(graph, programs);
+  return graph;
+}
+
+void Resolver::extend(Graph& graph, const std::vector<Program>& programs) const {
+  if (programs.empty()) return;
+  const bool fresh = graph.programs.empty();
+  const Program& first = programs.front();
+  // Copies: the walks below grow graph.nodes.
+  const elf::ElfInfo arch = fresh ? first.info : graph.nodes[graph.programs.front()].info;
+  const std::string arch_name = fresh ? first.display : graph.nodes[graph.programs.front()].name;
   std::map<std::string, size_t> shared_nodes;
-  bool first_kind = true;
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    if (!graph.nodes[i].real_path.empty()) shared_nodes.emplace(graph.nodes[i].real_path, i);
+  }
+  bool first_kind = fresh;
   for (const auto& program : programs) {
     if (!program.info.compatible_with(arch)) {
       throw Error(program.display + " is for " + elf::machine_name(program.info.machine) + " but " +
-                  programs.front().display + " is for " + elf::machine_name(arch.machine) +
+                  arch_name + " is for " + elf::machine_name(arch.machine) +
                   ": one image holds one platform");
     }
     LoaderKind kind = loader_kind(program.info);
@@ -100,7 +112,6 @@ Graph Resolver::resolve(const std::vector<Program>& programs) const {
                                           : make_glibc_rules(fs_, arch, graph);
     walk.run(*rules, node);
   }
-  return graph;
 }
 
 }  // namespace dslim::resolve

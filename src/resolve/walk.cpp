@@ -22,6 +22,8 @@ size_t Walk::add_program(const Program& program) {
   node.name = program.display;
   node.found_by = FoundBy::Program;
   node.info = program.info;
+  node.role = program.role;
+  node.host_path = program.host_path;
   size_t index = graph_.nodes.size();
   if (program.in_root_path) {
     auto where = paths_.resolve(*program.in_root_path);
@@ -29,6 +31,7 @@ size_t Walk::add_program(const Program& program) {
     node.path = *program.in_root_path;
     node.real_path = where->path;
     node.links = where->links;
+    node.stat = where->stat;
     by_real_[node.real_path] = index;
   } else {
     node.path = program.display;
@@ -161,6 +164,7 @@ size_t Walk::add(std::string name, Found found, size_t loader) {
     node.name = name;
     node.path = c.path;
     node.real_path = c.where.path;
+    node.stat = c.where.stat;
     node.links = std::move(c.where.links);
     node.found_by = found.by;
     node.search_dir = std::move(found.search_dir);

@@ -27,6 +27,37 @@ trap e2e_cleanup EXIT
 # dslim's layer cache stays inside the test's own directory.
 export XDG_CACHE_HOME=$TMP/cache
 
+# --- a second root filesystem, older than this machine (scripts/make-test-root) ---
+
+# test_root NAME: sets TEST_ROOT to the path of root NAME (bullseye: Debian 11,
+# glibc 2.31) and prints it, building it first if needed (about a minute, as
+# root, from deb.debian.org). One copy per ${DSLIM_TEST_ROOTS:-$DSLIM_SOURCE_DIR/build/test-roots},
+# shared by build/ and build-asan/ and by tests running at once. Under CI a
+# root that cannot be built fails the test; elsewhere a missing debootstrap
+# or not being root skips it. Call it directly (`test_root bullseye; r=$TEST_ROOT`),
+# not in $(...), so that a skip ends the test.
+test_root() {
+  local name=$1 dir skip=""
+  : "${DSLIM_SOURCE_DIR:?DSLIM_SOURCE_DIR must point at the source tree}"
+  dir=${DSLIM_TEST_ROOTS:-$DSLIM_SOURCE_DIR/build/test-roots}/$name
+  if [[ ! -f $dir/.dslim-root-complete ]]; then
+    if ! command -v debootstrap >/dev/null 2>&1; then
+      skip="debootstrap not installed (scripts/bootstrap installs it)"
+    elif [[ $(id -u) -ne 0 ]]; then
+      skip="building the $name test root needs root"
+    fi
+    if [[ -n $skip ]]; then
+      [[ -n "${CI:-}" ]] && fail "test root $name: $skip (required under CI)"
+      ((BASH_SUBSHELL == 0)) || fail "test root $name: $skip (call test_root directly, not in \$(...), to skip)"
+      echo "SKIP: test root $name: $skip"
+      exit 0
+    fi
+  fi
+  TEST_ROOT=$("$DSLIM_SOURCE_DIR/scripts/make-test-root" "$name" "$dir") ||
+    fail "scripts/make-test-root $name $dir failed"
+  echo "$TEST_ROOT"
+}
+
 # --- helpers for the image tests (binary_*.sh, inspect_*.sh) ---
 
 # Skopeo needs a policy; the machine may have none (/etc/containers/policy.json).
