@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dslim/elf.hpp"
+#include "dslim/elf_symbols.hpp"
 #include "dslim/error.hpp"
 #include "elf/byte_view.hpp"
 #include "support/fuzz_inputs.hpp"
@@ -783,4 +784,233 @@ TEST_CASE("a string table without a NUL is scanned in few reads", "[elf]") {
   Counting short_one(bytes);
   CHECK(dslim::elf::detail::ByteView(short_one, true).find_nul(0, bytes.size()) == 300);
   CHECK(short_one.asks == 2);  // a name's length first, then twice that
+}
+
+// --- the symbol and version tables ---
+
+namespace {
+
+// What readelf says of a file's dynamic symbols: "name" or "name@VERSION"
+// per entry (readelf prints @@ for a default version, @ otherwise), and
+// whether each is defined.
+struct ReadelfSymbol {
+  std::string name, version;
+  bool defined;
+};
+
+std::vector<ReadelfSymbol> readelf_symbols(const fs::path& path) {
+  const std::string out = run("LC_ALL=C readelf --dyn-syms -W " + quote(path));
+  static const std::regex row(R"(^\s*\d+: [0-9a-f]+\s+\d+\s+\S+\s+\S+\s+\S+\s+(\S+)\s?(.*)$)");
+  std::vector<ReadelfSymbol> symbols;
+  std::istringstream lines(out);
+  std::string line;
+  std::smatch m;
+  bool first = true;
+  while (std::getline(lines, line)) {
+    if (!std::regex_search(line, m, row)) continue;
+    if (first) {  // the null symbol
+      first = false;
+      continue;
+    }
+    std::string name = m[2];
+    if (auto paren = name.find(" ("); paren != std::string::npos) name.resize(paren);
+    std::string version;
+    if (auto at = name.find('@'); at != std::string::npos) {
+      version = name.substr(name.find_first_not_of('@', at));
+      name.resize(at);
+    }
+    symbols.push_back({name, version, m[1] != "UND"});
+  }
+  return symbols;
+}
+
+SymbolTable symbols_of(const fs::path& path) {
+  const auto bytes = slurp(path);
+  const ElfInfo info = read_elf(bytes, path.string());
+  SymbolTable table;
+  table.read(info, bytes, path.string());
+  return table;
+}
+
+}  // namespace
+
+TEST_CASE("symbol tables agree with readelf on real files", "[elf][symbols]") {
+  std::vector<fs::path> files = {"/usr/bin/ls",
+                                 "/usr/lib/x86_64-linux-gnu/libc.so.6",
+                                 "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+                                 kFixtures / "ver/new/lib/libver.so.1",
+                                 kFixtures / "ver/gone/lib/libver.so.1",
+                                 kFixtures / "bin/lookup_cgo",  // Go: DT_HASH, no DT_GNU_HASH
+                                 kFixtures / "bin/hello_musl"};
+  for (const auto& path : files) {
+    INFO(path);
+    const SymbolTable table = symbols_of(path);
+    const auto expected = readelf_symbols(path);
+    REQUIRE(table.size() == expected.size());
+    for (size_t i = 0; i < table.size(); ++i) {
+      const Symbol s = table.symbol(i);
+      INFO(expected[i].name);
+      CHECK(table.name(s) == expected[i].name);
+      CHECK(s.defined == expected[i].defined);
+      // readelf names a version only where .gnu.version has one (index > 1),
+      // and not for the symbols that name versions themselves (ABS "V_1").
+      const std::string_view version = table.versions().name(s.versym);
+      CHECK((version == expected[i].version ||
+             (expected[i].version.empty() && version == expected[i].name)));
+      CHECK(table.hash31(i) == gnu_hash(expected[i].name) >> 1);
+    }
+  }
+}
+
+TEST_CASE("symbol tables of 32-bit and big-endian objects agree with readelf",
+          "[elf][symbols]") {
+  // clang and lld (scripts/bootstrap installs both) link for any target.
+  TempDir dir;
+  write_text(dir / "x.c",
+             "int v1(void) { return 1; }\nint v2(void) { return 2; }\n"
+             "extern int ext(void);\nint use(void) { return ext(); }\n");
+  write_text(dir / "x.map", "V_1 { global: v1; local: *; };\nV_2 { global: v2; use; } V_1;\n");
+  for (const char* target : {"i386-linux-gnu", "powerpc-linux-gnu", "powerpc64-linux-gnu"}) {
+    for (const char* hash : {"gnu", "sysv"}) {
+      INFO(target << " " << hash);
+      const fs::path out = dir / (std::string(target) + "-" + hash + ".so");
+      run("clang-14 --target=" + std::string(target) +
+          " -fuse-ld=lld -shared -nostdlib -fPIC -Wl,--hash-style=" + hash +
+          " -Wl,--version-script=" + quote(dir / "x.map") + " " + quote(dir / "x.c") + " -o " +
+          quote(out));
+      const SymbolTable table = symbols_of(out);
+      const auto expected = readelf_symbols(out);
+      REQUIRE(table.size() == expected.size());
+      for (size_t i = 0; i < table.size(); ++i) {
+        const Symbol s = table.symbol(i);
+        CHECK(table.name(s) == expected[i].name);
+        CHECK(s.defined == expected[i].defined);
+        const std::string_view version = table.versions().name(s.versym);
+        CHECK((version == expected[i].version ||
+               (expected[i].version.empty() && version == expected[i].name)));
+        CHECK(table.hash31(i) == gnu_hash(expected[i].name) >> 1);
+      }
+      CHECK(table.versions().defined() == std::vector<std::string>{"V_1", "V_2"});
+    }
+  }
+}
+
+TEST_CASE("version definitions and needs", "[elf][symbols]") {
+  const SymbolTable libver = symbols_of(kFixtures / "ver/new/lib/libver.so.1");
+  CHECK(libver.versions().defined() == std::vector<std::string>{"V_1", "V_2"});
+  CHECK(libver.versions().defines("V_2"));
+  CHECK(!libver.versions().defines("libver.so.1"));  // the base entry is the object's name
+  const SymbolTable app = symbols_of(kFixtures / "ver/new/bin/app_ver_two");
+  const VersionNeed* need = nullptr;
+  for (const auto& n : app.versions().needs())
+    if (n.file == "libver.so.1") need = &n;
+  REQUIRE(need != nullptr);
+  REQUIRE(need->versions.size() == 1);
+  CHECK(need->versions[0].name == "V_2");
+  CHECK(app.versions().need_of(need->versions[0].index) == need);
+  // No version tables at all: every symbol is unversioned.
+  const SymbolTable gone = symbols_of(kFixtures / "ver/gone/lib/libver.so.1");
+  CHECK(gone.versions().defs().empty());
+  CHECK(gone.versions().needs().empty());
+  // A table read again into the same buffers is the new file's only.
+  SymbolTable reused;
+  const auto bytes = slurp(kFixtures / "ver/new/lib/libver.so.1");
+  reused.read(read_elf(bytes, "new"), bytes, "new");
+  const auto gone_bytes = slurp(kFixtures / "ver/gone/lib/libver.so.1");
+  reused.read(read_elf(gone_bytes, "gone"), gone_bytes, "gone");
+  CHECK(reused.size() == gone.size());
+  CHECK(reused.versions().defs().empty());
+  for (size_t i = 0; i < reused.size(); ++i) CHECK(reused.symbol(i).versym == kVerNdxGlobal);
+}
+
+TEST_CASE("hostile symbol and version tables are errors naming the file", "[elf][symbols]") {
+  const auto bytes = slurp(kFixtures / "ver/new/bin/app_ver_two");
+  const ElfInfo info = read_elf(bytes, "app");
+  REQUIRE(info.tables.verneed != 0);
+  auto read_with = [&](const ElfInfo& patched, std::span<const std::byte> b) {
+    SymbolTable table;
+    table.read(patched, b, "app");
+  };
+  SECTION("a DT_VERNEEDNUM past what version indices allow") {
+    ElfInfo patched = info;
+    patched.tables.verneednum = 100000;
+    CHECK_THROWS_WITH(read_with(patched, bytes), Contains("app: DT_VERNEED claims 100000 entries"));
+  }
+  SECTION("a vn_next chain running out of the file") {
+    ElfInfo patched = info;
+    patched.tables.verneednum = 0;  // followed to a zero link, as the loader does
+    auto b = bytes;
+    const uint32_t far = 0x7fffff00;
+    std::memcpy(&b[info.tables.verneed + 12], &far, 4);
+    CHECK_THROWS_WITH(read_with(patched, b), Contains("app: truncated ELF file (DT_VERNEED"));
+  }
+  SECTION("a vn_next chain that steps forever inside the file") {
+    ElfInfo patched = info;
+    patched.tables.verneednum = 0;
+    // A file of copies of one 16-byte entry whose vn_next is 16: the chain
+    // never ends; it is cut at the 15-bit bound of version indices.
+    std::vector<std::byte> b(16 * 40000);
+    const uint16_t version = 1, count = 0;
+    const uint32_t file = 0, aux = 0, next = 16;
+    for (size_t at = 0; at < b.size(); at += 16) {
+      std::memcpy(&b[at], &version, 2);
+      std::memcpy(&b[at + 2], &count, 2);
+      std::memcpy(&b[at + 4], &file, 4);
+      std::memcpy(&b[at + 8], &aux, 4);
+      std::memcpy(&b[at + 12], &next, 4);
+    }
+    patched.tables = {};
+    patched.tables.symtab = 16;
+    patched.tables.strtab = 32;
+    patched.tables.strsz = 16;
+    patched.tables.verneed = 64;
+    CHECK_THROWS_WITH(read_with(patched, b), Contains("chain does not end within 32767 entries"));
+  }
+  SECTION("a string table past the end of the file") {
+    ElfInfo patched = info;
+    patched.tables.strsz = bytes.size();
+    CHECK_THROWS_WITH(read_with(patched, bytes),
+                      Contains("app: truncated ELF file (dynamic string table"));
+  }
+  SECTION("a hash table claiming more symbols than the file holds") {
+    ElfInfo patched = info;
+    patched.tables.gnu_hash = 0;
+    patched.tables.hash = info.tables.symtab;  // nchain read from the symbol table's bytes
+    auto b = bytes;
+    const uint32_t nchain = 0x10000000;
+    std::memcpy(&b[info.tables.symtab + 4], &nchain, 4);
+    CHECK_THROWS_WITH(read_with(patched, b), Contains("larger than the file"));
+  }
+  SECTION("an address no PT_LOAD holds") {
+    ElfInfo patched = info;
+    patched.tables.versym = DynamicTables::kUnmapped;
+    CHECK_THROWS_WITH(read_with(patched, bytes),
+                      Contains("app: DT_VERSYM address is not inside any PT_LOAD"));
+  }
+}
+
+TEST_CASE("random mutations of symbol tables only ever succeed or throw dslim::Error",
+          "[elf][symbols][fuzz]") {
+  const auto original = slurp(kFixtures / "ver/new/bin/app_ver_two");
+  const ElfInfo info = read_elf(original, "app");
+  // Mutations inside the tables' span, where they matter.
+  const uint64_t lo = std::min({info.tables.gnu_hash, info.tables.symtab, info.tables.strtab});
+  const uint64_t hi = std::min<uint64_t>(original.size(), info.tables.verneed + 256);
+  std::mt19937 rng(7);
+  SymbolTable table;  // one table, read again and again, as the checks do
+  for (int round = 0; round < 3000; ++round) {
+    auto bytes = original;
+    for (int flips = 1 + rng() % 8; flips > 0; --flips)
+      bytes[lo + rng() % (hi - lo)] = std::byte(rng());
+    try {
+      const ElfInfo mutated = read_elf(bytes, "app");
+      table.read(mutated, bytes, "app");
+      for (size_t i = 0; i < table.size(); ++i) {
+        (void)table.name(table.symbol(i));
+        (void)table.hash31(i);
+        (void)table.versions().name(table.symbol(i).versym);
+      }
+    } catch (const dslim::Error&) {
+    }
+  }
 }

@@ -3,11 +3,13 @@
 // reads them: through DT_SYMTAB, DT_STRTAB, DT_VERSYM, DT_VERDEF and
 // DT_VERNEED, with DT_GNU_HASH (or DT_HASH) telling how many symbols there
 // are. Section headers are not used: a stripped file has the same tables.
+#include <cstddef>
 #include <cstdint>
 #include <memory_resource>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dslim/byte_order.hpp"
@@ -149,8 +151,42 @@ class SymbolTable {
 
  private:
   friend class SymbolReader;
-  std::pmr::vector<std::byte> window_;                    // the tables' span, read at once
-  std::pmr::vector<std::pmr::vector<std::byte>> extras_;  // tables outside it (no linker's layout)
+  // Bytes from a memory resource, grown but never zeroed: a read of the file
+  // fills them (a vector's zeroing was a seventh of reading a closure's tables).
+  class Buffer {
+   public:
+    explicit Buffer(std::pmr::memory_resource* memory) : memory_(memory) {}
+    Buffer(Buffer&& other) noexcept
+        : memory_(other.memory_),
+          data_(std::exchange(other.data_, nullptr)),
+          size_(std::exchange(other.size_, 0)) {}
+    Buffer& operator=(Buffer&& other) noexcept {
+      std::swap(memory_, other.memory_);
+      std::swap(data_, other.data_);
+      std::swap(size_, other.size_);
+      return *this;
+    }
+    ~Buffer() {
+      if (data_ != nullptr) memory_->deallocate(data_, size_, alignof(std::max_align_t));
+    }
+    // At least `n` bytes; what they held before is gone.
+    std::byte* room(size_t n) {
+      if (n > size_) {
+        if (data_ != nullptr) memory_->deallocate(data_, size_, alignof(std::max_align_t));
+        data_ = static_cast<std::byte*>(memory_->allocate(n, alignof(std::max_align_t)));
+        size_ = n;
+      }
+      return data_;
+    }
+    std::byte* data() const { return data_; }
+
+   private:
+    std::pmr::memory_resource* memory_;
+    std::byte* data_ = nullptr;
+    size_t size_ = 0;
+  };
+  Buffer window_;                    // the tables' span, read at once
+  std::pmr::vector<Buffer> extras_;  // tables outside it (no linker's layout)
   const std::byte* syms_ = nullptr;
   const std::byte* versym_ = nullptr;  // nullptr: no DT_VERSYM
   const std::byte* chain_ = nullptr;   // DT_GNU_HASH's chain, for symbols from symoffset_ on

@@ -34,6 +34,7 @@ struct Inference {
   std::vector<std::string> libraries;  // loaded by name at run time (libgcc_s.so.1)
   std::vector<std::string> paths;      // files of the source to take (modules, a zone)
   std::vector<std::string> warnings;   // dlopen hints; needs the source cannot meet
+  std::vector<std::string> notes;      // what was left to the user (-v shows them)
 };
 
 struct InferenceOptions {

@@ -44,9 +44,7 @@ struct SlimPlan {
   // Every symbol problem (errors first); with allow_missing_symbols none is an error.
   std::vector<resolve::SymbolProblem> symbols;
   std::vector<std::string> warnings;  // for the user (dlopen hints, unmet inferred presets)
-
-  // Whether the image would fail to start: a library or a symbol missing.
-  bool failed() const;
+  std::vector<std::string> notes;     // what inference left to the user (-v)
 };
 
 // Plans the image over `overlay` (the source, where the APPs and --add files

@@ -65,6 +65,11 @@ class GraphSymbols {
   std::string_view version(const Wanted& wanted) const {
     return wanted.version == Wanted::kUnversioned ? std::string_view() : pooled(wanted.version);
   }
+  // Whether `wanted` is named `name`, without measuring its name first.
+  bool named(const Wanted& wanted, std::string_view name) const {
+    return pool_.compare(wanted.name, name.size(), name) == 0 &&
+           pool_[wanted.name + name.size()] == '\0';
+  }
   // False when no wanted symbol has the hash: a 64 KB filter, so that most
   // of a closure's 100k definitions are passed over without a lookup.
   bool may_want(uint32_t hash31) const {

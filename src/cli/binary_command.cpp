@@ -171,7 +171,7 @@ int run_binary(const BinaryOptions& opt) {
   oci::ContainerConfig config = container_config(opt, plan);
   for (const auto& warning : plan.graph.warnings) spdlog::warn("{}", warning);
   for (const auto& warning : plan.warnings) spdlog::warn("{}", warning);
-  for (const auto& need : plan.inferred) spdlog::debug("inferred {}: {}", need.what, need.reason);
+  for (const auto& note : plan.notes) spdlog::debug("{}", note);
   report_failures(plan, source.ref);
   spdlog::debug("{} objects resolved, {} paths in the layer", plan.graph.nodes.size(),
                 plan.paths.size());
@@ -260,13 +260,14 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "Inferred needs: what the code imports adds what no ELF header names, and the\n"
       "report says why: getpwuid and kin -> passwd; getaddrinfo and kin -> nss; a TLS\n"
       "library (libssl, libgnutls, libmbedtls, libwolfssl) -> certs; pthread_cancel or\n"
-      "pthread_exit -> libgcc_s.so.1 (glibc unwinds through it); iconv_open -> the\n"
-      "gconv modules of the charsets its strings name; a Go program's os/user, net\n"
-      "resolver, crypto/x509 system roots, time.LoadLocation -> passwd, nss, certs,\n"
-      "tzdata; TZ=Area/City in the Env -> that zone. ELF files taken with --add,\n"
-      "--include or a preset bring their own libraries. dlopen with library names in\n"
-      "the code is a warning naming them. --without passwd,certs drops some,\n"
-      "--without all turns inference off.\n"
+      "pthread_exit -> libgcc_s.so.1 (glibc unwinds through it); iconv_open in a\n"
+      "program -> the gconv modules of the charsets its literals name (a library's\n"
+      "charset tables are not taken: --with gconv takes every module); a Go\n"
+      "program's os/user, net resolver, crypto/x509 system roots, time.LoadLocation\n"
+      "-> passwd, nss, certs, tzdata; TZ=Area/City in the Env -> that zone. ELF files\n"
+      "taken with --add, --include or a preset bring their own libraries. dlopen in a\n"
+      "program with library names among its literals is a warning naming them.\n"
+      "--without passwd,certs drops some, --without all turns inference off.\n"
       "\n"
       "Symbols: the programs must be able to start on the source's libraries. A\n"
       "version a library lacks (GLIBC_2.34 from an older glibc) or a function no\n"

@@ -22,6 +22,17 @@ inline uint64_t load_uint(const std::byte* p, unsigned width, bool little_endian
   return out;
 }
 
+// "0x1f2e": an address or magic number for a message.
+inline std::string hex(uint64_t v) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  do {
+    out.insert(out.begin(), digits[v & 0xf]);
+    v >>= 4;
+  } while (v != 0);
+  return "0x" + out;
+}
+
 // Where the bytes come from.
 class ByteSource {
  public:

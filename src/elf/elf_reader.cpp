@@ -12,6 +12,7 @@
 #include "dslim/elf.hpp"
 #include "dslim/error.hpp"
 #include "elf/byte_view.hpp"
+#include "elf/layout.hpp"
 
 namespace dslim::elf {
 namespace {
@@ -41,15 +42,9 @@ constexpr uint64_t kDtVerdefnum = 0x6ffffffd;
 constexpr uint64_t kDtVerneed = 0x6ffffffe;
 constexpr uint64_t kDtVerneednum = 0x6fffffff;
 
-// Where the fields of the ELF header and its tables sit, per class.
-struct Layout {
-  uint64_t ehdr_size, phoff_at, phentsize_at, phnum_at;
-  uint64_t phdr_size, p_offset_at, p_vaddr_at, p_filesz_at;
-  uint64_t dyn_size;
-  unsigned word;
-};
-constexpr Layout kLayout32{52, 28, 42, 44, 32, 4, 8, 16, 8, 4};
-constexpr Layout kLayout64{64, 32, 54, 56, 56, 8, 16, 32, 16, 8};
+using detail::kLayout32;
+using detail::kLayout64;
+using detail::Layout;
 
 struct Segment {
   uint32_t type;
@@ -349,7 +344,8 @@ class Reader {
   void locate_strtab(const DynamicScalars& d) {
     if (!d.strtab) fail("dynamic section names libraries or paths but has no DT_STRTAB");
     const auto mapped = map_address(*d.strtab);
-    if (!mapped) fail("DT_STRTAB address " + hex(*d.strtab) + " is not inside any PT_LOAD segment");
+    if (!mapped)
+      fail("DT_STRTAB address " + detail::hex(*d.strtab) + " is not inside any PT_LOAD segment");
     strtab_ = mapped->offset;
     // Without DT_STRSZ the table can reach no further than its segment's file bytes.
     strsz_ = d.strsz.value_or(mapped->available);
@@ -388,16 +384,6 @@ class Reader {
           break;
       }
     });
-  }
-
-  static std::string hex(uint64_t v) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    do {
-      out.insert(out.begin(), digits[v & 0xf]);
-      v >>= 4;
-    } while (v != 0);
-    return "0x" + out;
   }
 
   std::span<const std::byte> head_;

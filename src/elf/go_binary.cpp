@@ -206,7 +206,7 @@ class PclnReader {
                                           : Format::Go118;
       }
     }
-    if (!known) fail("unknown magic " + hex(le_magic));
+    if (!known) fail("unknown magic " + detail::hex(le_magic));
     if (p[4] != 0 || p[5] != 0) fail("header padding is not zero");
     if (p[6] != 1 && p[6] != 2 && p[6] != 4) fail("pc quantum " + std::to_string(p[6]));
     if (p[7] != 4 && p[7] != 8) fail("pointer size " + std::to_string(p[7]));
@@ -332,20 +332,7 @@ class PclnReader {
   }
 
   static uint64_t load(const unsigned char* p, unsigned width, bool little) {
-    uint64_t v = 0;
-    for (unsigned i = 0; i < width; ++i)
-      v |= static_cast<uint64_t>(p[i]) << (8 * (little ? i : width - 1 - i));
-    return v;
-  }
-
-  static std::string hex(uint64_t v) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    do {
-      out.insert(out.begin(), digits[v & 0xf]);
-      v >>= 4;
-    } while (v != 0);
-    return "0x" + out;
+    return detail::load_uint(reinterpret_cast<const std::byte*>(p), width, little);
   }
 
   const File& file_;

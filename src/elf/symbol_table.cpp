@@ -42,13 +42,6 @@ class Table {
   bool little_;
 };
 
-// Grows `buffer` to at least `n` bytes, never shrinking: its pages, once
-// touched, serve every later read.
-std::byte* room(std::pmr::vector<std::byte>& buffer, uint64_t n) {
-  if (buffer.size() < n) buffer.resize(n);
-  return buffer.data();
-}
-
 }  // namespace
 
 class SymbolReader {
@@ -135,7 +128,7 @@ class SymbolReader {
                         last > size_ - std::min(size_, kTailSlack) ? size_ : last + kTailSlack));
     window_at_ = lo;
     window_size_ = hi > lo && hi - lo <= kMaxWindow ? hi - lo : 0;
-    if (window_size_ != 0) read_at_(lo, {room(out_.window_, window_size_), window_size_});
+    if (window_size_ != 0) read_at_(lo, {out_.window_.room(window_size_), window_size_});
     extras_used_ = 0;
   }
 
@@ -146,9 +139,9 @@ class SymbolReader {
     if (offset >= window_at_ && offset - window_at_ <= window_size_ &&
         length <= window_size_ - (offset - window_at_))
       return out_.window_.data() + (offset - window_at_);
-    if (extras_used_ == out_.extras_.size()) out_.extras_.emplace_back();
-    std::pmr::vector<std::byte>& extra = out_.extras_[extras_used_++];
-    std::byte* p = room(extra, std::max<uint64_t>(length, 1));
+    if (extras_used_ == out_.extras_.size())
+      out_.extras_.emplace_back(out_.extras_.get_allocator().resource());
+    std::byte* p = out_.extras_[extras_used_++].room(std::max<uint64_t>(length, 1));
     if (length != 0) read_at_(offset, {p, length});
     return p;
   }

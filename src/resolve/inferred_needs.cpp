@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <optional>
 
 #include "dslim/elf_strings.hpp"
@@ -93,6 +94,25 @@ bool library_like(std::string_view s) {
   });
 }
 
+// "ISO-8859-15", "EUC-JP", "SHIFT_JIS", "latin1", "UTF-16LE", "CP949",
+// "KOI8-R": what a program hands iconv_open. glibc also knows two-letter
+// ISO 646 aliases ("ES", "DE"), "L2" and "GREEK", which string tables are
+// full of in other senses (language codes, "l4", "Greek"); a name with
+// neither a digit nor a separator, or shorter than four characters, is
+// taken for one of those.
+bool charset_like(std::string_view s) {
+  if (s.size() < 4 || s.size() > 64) return false;
+  bool distinctive = false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isdigit(u) || c == '-' || c == '_')
+      distinctive = true;
+    else if (!std::isalpha(u) && c != '.' && c != ':')
+      return false;
+  }
+  return distinctive;
+}
+
 // What a Go program's function table says it uses.
 struct GoRule {
   std::string_view prefix;
@@ -168,18 +188,27 @@ class Round {
     const Node& node = graph_.nodes[n];
     const bool glibc = graph_.loader == LoaderKind::Glibc;
     bool iconv = false, dlopen = false;
+    std::map<NeedKind, std::vector<std::string_view>> by_kind;  // the imports behind each need
     for (const auto& import : symbols_.of(n).imports) {
       const std::string_view name = symbols_.name(import);
       if (name == "dlopen" || name == "dlmopen") dlopen = true;
       for (const auto& rule : kImportRules) {
-        if (rule.symbol != name) continue;
-        if (rule.kind == NeedKind::Gconv) {
-          iconv = true;
-        } else if (rule.kind == NeedKind::LibgccS) {
-          if (glibc) libgcc_s(node, name);
-        } else {
-          add(rule.kind, to_string(rule.kind), node.path + " imports " + std::string(name));
-        }
+        if (rule.symbol == name) by_kind[rule.kind].push_back(name);
+      }
+    }
+    for (auto& [kind, names] : by_kind) {
+      std::sort(names.begin(), names.end());
+      std::string list;
+      for (size_t i = 0; i < names.size() && i < 3; ++i)
+        list += (i ? ", " : "") + std::string(names[i]);
+      if (names.size() > 3) list += ", \u2026";
+      const std::string reason = node.path + " imports " + list;
+      if (kind == NeedKind::Gconv) {
+        iconv = true;
+      } else if (kind == NeedKind::LibgccS) {
+        if (glibc) libgcc_s(reason);  // musl unwinds without it
+      } else {
+        add(kind, to_string(kind), reason);
       }
     }
     if (!node.real_path.empty() && is_tls_library(file_name(node.real_path))) {
@@ -194,8 +223,23 @@ class Round {
       add(NeedKind::Certs, "certs", by);
     }
     if (node.found_by == FoundBy::Program) go_program(node);
-    if ((iconv && glibc && wanted(NeedKind::Gconv)) || dlopen)
-      strings(node, iconv && glibc, dlopen);
+    // A program's literals are the charsets it converts; a library's
+    // (libunistring's, libxml2's, libidn2's) are tables of what it could
+    // convert, for whatever input or locale comes: taking their modules
+    // would grow curl's image by 700 kB, mostly CJK modules no container
+    // locale asks for.
+    iconv = iconv && glibc && wanted(NeedKind::Gconv);
+    if (iconv && node.found_by != FoundBy::Program) {
+      out_.notes.push_back(node.path +
+                           " imports iconv_open; the charsets it converts depend on its input "
+                           "(--with gconv adds every module)");
+      iconv = false;
+    }
+    // The dlopen hint is for the programs' own loads: a library's names are
+    // its optional back-ends (libcrypto's engines, SDL's video drivers), and
+    // reading every such library's strings cost a warm nginx slim 4 ms.
+    dlopen = dlopen && node.found_by == FoundBy::Program;
+    if (iconv || dlopen) strings(node, iconv, dlopen);
   }
 
   void tz() {
@@ -248,13 +292,12 @@ class Round {
     return true;
   }
 
-  void libgcc_s(const Node& node, std::string_view symbol) {
+  void libgcc_s(const std::string& reason) {
     // Already in the closure (a C++ program links it): nothing to add.
     for (const auto& other : graph_.nodes) {
       if (other.info.soname == kLibgccS || other.name == kLibgccS) return;
     }
-    if (add(NeedKind::LibgccS, kLibgccS, node.path + " imports " + std::string(symbol)))
-      out_.libraries.push_back(kLibgccS);
+    if (add(NeedKind::LibgccS, kLibgccS, reason)) out_.libraries.push_back(kLibgccS);
   }
 
   void go_program(const Node& node) {
@@ -280,7 +323,7 @@ class Round {
     with_node_bytes(
         node, fs_, [&](uint64_t size, const elf::ReadAt& read_at, const std::string& name) {
           elf::for_each_read_only_string(size, read_at, name, 2, [&](std::string_view s) {
-            if (charsets && s.size() <= 64) found_charsets.emplace_back(s);
+            if (charsets && charset_like(s)) found_charsets.emplace_back(s);
             if (libraries && library_like(s)) found_libraries.emplace_back(s);
           });
         });
@@ -344,9 +387,9 @@ class Round {
     std::string list;
     for (size_t i = 0; i < present.size() && i < 8; ++i) list += (i ? ", " : "") + present[i];
     if (present.size() > 8) list += ", and " + std::to_string(present.size() - 8) + " more";
-    out_.warnings.push_back(node.path + " imports dlopen and names libraries " + fs_.describe() +
-                            " has but the image lacks: " + list +
-                            "; add what it loads with --include (or probe it with --probe)");
+    out_.warnings.push_back(node.path + " imports dlopen and names libraries that " +
+                            fs_.describe() + " has and the image lacks: " + list +
+                            "; add those it loads with --include");
   }
 
   const rootfs::RootFs& fs_;

@@ -72,7 +72,7 @@ uint32_t GraphSymbols::intern(std::string_view name, uint32_t version) {
   if (!slots_.empty()) {
     for (uint32_t w = slots_[hash31 & (slots_.size() - 1)]; w != kEnd; w = wanted_[w].next) {
       const Wanted& x = wanted_[w];
-      if (x.hash31 == hash31 && x.version == version && pooled(x.name) == name) return w;
+      if (x.hash31 == hash31 && x.version == version && named(x, name)) return w;
     }
   }
   // Kept under 3/4 full.
@@ -97,7 +97,7 @@ void GraphSymbols::rehash(size_t slots) {
 
 namespace {
 
-std::string base_name(const std::string& path) {
+std::string_view base_name(std::string_view path) {
   return path.substr(path.rfind('/') + 1);
 }
 
@@ -219,7 +219,7 @@ class Checker {
         symbols_.for_each_wanted(hash31, [&](uint32_t w) {
           const Wanted& wanted = symbols_.wanted()[w];
           if (name.empty()) name = table.name(s);
-          if (symbols_.name(wanted) != name) return;
+          if (!symbols_.named(wanted, name)) return;
           const std::string_view version = musl_ ? std::string_view() : symbols_.version(wanted);
           bool meets;
           if (version.empty()) {

@@ -124,6 +124,7 @@ class Planner {
       plan_.inferred.insert(plan_.inferred.end(), inference.needs.begin(), inference.needs.end());
       plan_.warnings.insert(plan_.warnings.end(), inference.warnings.begin(),
                             inference.warnings.end());
+      plan_.notes.insert(plan_.notes.end(), inference.notes.begin(), inference.notes.end());
       take_presets(resolve::apply_presets(presets, overlay_, context_, false), "inferred");
       for (const auto& path : inference.paths) resolve::select_entry(overlay_, path, plan_.paths);
       if (!inference.libraries.empty()) dlopened_names(inference.libraries, "inferred libgcc_s");
@@ -317,11 +318,6 @@ class Planner {
 };
 
 }  // namespace
-
-bool SlimPlan::failed() const {
-  if (!graph.missing.empty()) return true;
-  return std::any_of(symbols.begin(), symbols.end(), [](const auto& p) { return p.error; });
-}
 
 SlimPlan plan_image(const SlimRequest& request, rootfs::OverlayRootFs& overlay) {
   return Planner(request, overlay).run();
