@@ -862,8 +862,7 @@ TEST_CASE("symbol tables agree with readelf on real files", "[elf][symbols]") {
   }
 }
 
-TEST_CASE("symbol tables of 32-bit and big-endian objects agree with readelf",
-          "[elf][symbols]") {
+TEST_CASE("symbol tables of 32-bit and big-endian objects agree with readelf", "[elf][symbols]") {
   // clang and lld (scripts/bootstrap installs both) link for any target.
   TempDir dir;
   write_text(dir / "x.c",
