@@ -832,6 +832,27 @@ SymbolTable symbols_of(const fs::path& path) {
   return table;
 }
 
+// Every symbol of `path`: its name, whether it is defined, its version and
+// its GNU hash, as readelf sees them.
+void check_against_readelf(const fs::path& path) {
+  INFO(path);
+  const SymbolTable table = symbols_of(path);
+  const auto expected = readelf_symbols(path);
+  REQUIRE(table.size() == expected.size());
+  for (size_t i = 0; i < table.size(); ++i) {
+    const Symbol s = table.symbol(i);
+    INFO(expected[i].name);
+    CHECK(table.name(s) == expected[i].name);
+    CHECK(s.defined == expected[i].defined);
+    // readelf names a version only where .gnu.version has one (index > 1),
+    // and not for the symbols that name versions themselves (ABS "V_1").
+    const std::string_view version = table.versions().name(s.versym);
+    CHECK((version == expected[i].version ||
+           (expected[i].version.empty() && version == expected[i].name)));
+    CHECK(table.hash31(i) == gnu_hash(expected[i].name) >> 1);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("symbol tables agree with readelf on real files", "[elf][symbols]") {
@@ -842,24 +863,7 @@ TEST_CASE("symbol tables agree with readelf on real files", "[elf][symbols]") {
                                  kFixtures / "ver/gone/lib/libver.so.1",
                                  kFixtures / "bin/lookup_cgo",  // Go: DT_HASH, no DT_GNU_HASH
                                  kFixtures / "bin/hello_musl"};
-  for (const auto& path : files) {
-    INFO(path);
-    const SymbolTable table = symbols_of(path);
-    const auto expected = readelf_symbols(path);
-    REQUIRE(table.size() == expected.size());
-    for (size_t i = 0; i < table.size(); ++i) {
-      const Symbol s = table.symbol(i);
-      INFO(expected[i].name);
-      CHECK(table.name(s) == expected[i].name);
-      CHECK(s.defined == expected[i].defined);
-      // readelf names a version only where .gnu.version has one (index > 1),
-      // and not for the symbols that name versions themselves (ABS "V_1").
-      const std::string_view version = table.versions().name(s.versym);
-      CHECK((version == expected[i].version ||
-             (expected[i].version.empty() && version == expected[i].name)));
-      CHECK(table.hash31(i) == gnu_hash(expected[i].name) >> 1);
-    }
-  }
+  for (const auto& path : files) check_against_readelf(path);
 }
 
 TEST_CASE("symbol tables of 32-bit and big-endian objects agree with readelf", "[elf][symbols]") {
@@ -877,18 +881,8 @@ TEST_CASE("symbol tables of 32-bit and big-endian objects agree with readelf", "
           " -fuse-ld=lld -shared -nostdlib -fPIC -Wl,--hash-style=" + hash +
           " -Wl,--version-script=" + quote(dir / "x.map") + " " + quote(dir / "x.c") + " -o " +
           quote(out));
+      check_against_readelf(out);
       const SymbolTable table = symbols_of(out);
-      const auto expected = readelf_symbols(out);
-      REQUIRE(table.size() == expected.size());
-      for (size_t i = 0; i < table.size(); ++i) {
-        const Symbol s = table.symbol(i);
-        CHECK(table.name(s) == expected[i].name);
-        CHECK(s.defined == expected[i].defined);
-        const std::string_view version = table.versions().name(s.versym);
-        CHECK((version == expected[i].version ||
-               (expected[i].version.empty() && version == expected[i].name)));
-        CHECK(table.hash31(i) == gnu_hash(expected[i].name) >> 1);
-      }
       CHECK(table.versions().defined() == std::vector<std::string>{"V_1", "V_2"});
     }
   }

@@ -117,15 +117,12 @@ class Planner {
       const size_t before = plan_.graph.nodes.size();
       resolve::Inference inference = inferrer.infer(plan_.graph, symbols_, inferred_from);
       inferred_from = before;
-      std::vector<resolve::Preset> presets;
-      for (auto preset : inference.presets) {
-        if (std::find(asked.begin(), asked.end(), preset) == asked.end()) presets.push_back(preset);
-      }
       plan_.inferred.insert(plan_.inferred.end(), inference.needs.begin(), inference.needs.end());
       plan_.warnings.insert(plan_.warnings.end(), inference.warnings.begin(),
                             inference.warnings.end());
       plan_.notes.insert(plan_.notes.end(), inference.notes.begin(), inference.notes.end());
-      take_presets(resolve::apply_presets(presets, overlay_, context_, false), "inferred");
+      take_presets(resolve::apply_presets(inference.presets, overlay_, context_, false),
+                   "inferred");
       for (const auto& path : inference.paths) resolve::select_entry(overlay_, path, plan_.paths);
       if (!inference.libraries.empty()) dlopened_names(inference.libraries, "inferred libgcc_s");
       if (inference.needs.empty() && plan_.graph.nodes.size() == before && !has_new_paths()) break;
