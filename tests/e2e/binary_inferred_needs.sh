@@ -96,7 +96,13 @@ fails cancel_without 'libgcc_s\.so\.1 must be installed'
 slim plugin "$N/dlopen_plugin" --add "$N/plugin_z.so:/opt/plugins/plugin_z.so"
 runs plugin "plugin: $(sed -n 's/^#define ZLIB_VERSION "\(.*\)"/\1/p' /usr/include/zlib.h)"
 ! grep -q 'imports dlopen' "$TMP/plugin.err" || fail "plugin: a dlopen warning though libz is in the image"
-# Without it, the program's dlopen("libz.so.1") is named in a warning.
+# So does one taken from the source with --include: EUC-JP.so brings libJIS.so.
+gconv_dir=$(dirname "$(readlink -f /usr/lib/x86_64-linux-gnu/gconv/EUC-JP.so)")
+slim include "$DSLIM_FIXTURE_DIR/bin/hello_plain" --include "$gconv_dir/EUC-JP.so"
+"$DSLIM" inspect "oci:$TMP/img:include" --format json | jq -r '.files[].path' >"$TMP/include.files"
+grep -q '/gconv/libJIS\.so$' "$TMP/include.files" || fail "--include EUC-JP.so did not bring libJIS.so: $(cat "$TMP/include.files")"
+echo "ok: an --include'd shared object brings its libraries"
+# Without the plugin, the program's dlopen("libz.so.1") is named in a warning.
 slim dlopen "$N/dlopen_plugin"
 grep -q "warning: /app imports dlopen and names libraries that dir:/.* has and the image lacks: .*/libz\.so\.1; add those it loads with --include" "$TMP/dlopen.err" ||
   fail "no dlopen warning naming libz.so.1: $(cat "$TMP/dlopen.err")"
