@@ -227,6 +227,11 @@ class OverlayRootFs : public RootFs {
   std::string add_dir(const std::string& path, uint32_t mode = 0755);
   std::string add_symlink(const std::string& path, std::string target);
 
+  // The two layers, for a caller that lays them out elsewhere (the probe
+  // sandbox: the source as a directory, what was added over it).
+  const RootFs& lower() const { return lower_; }
+  const RootFs& upper() const { return upper_; }
+
  private:
   std::string physical(const std::string& path);
   bool hides_lower(const std::string& path) const;  // below a made dir

@@ -1,7 +1,10 @@
 // `dslim binary`: the main job, a slim image for one or more binaries.
 
+#include <chrono>
 #include <cstdlib>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
@@ -17,6 +20,7 @@
 #include "dslim/image_summary.hpp"
 #include "dslim/layer_writer.hpp"
 #include "dslim/reference.hpp"
+#include "dslim/shell_words.hpp"
 #include "dslim/sink.hpp"
 #include "dslim/slim.hpp"
 
@@ -44,6 +48,9 @@ struct BinaryOptions {
   std::vector<std::string> with;
   std::vector<std::string> without;
   bool allow_missing_symbols = false;
+  std::vector<std::string> probes;
+  double probe_timeout = 10;
+  std::vector<std::string> probe_http;
   std::string compression = "gzip";
   std::string max_size;
   std::string report = "text";
@@ -99,6 +106,96 @@ oci::ContainerConfig container_config(const BinaryOptions& opt, const slim::Slim
     }
   }
   return config;
+}
+
+// --probe ARGS (shell words) and --probe-http PORT[/PATH]: one probe per
+// --probe, each fetching the HTTP paths; --probe-http alone probes once,
+// with --cmd.
+std::vector<slim::ProbeRequest> probe_requests(const BinaryOptions& opt) {
+  if (opt.probe_timeout <= 0)
+    throw Error("--probe-timeout: must be more than 0 seconds", ErrorKind::Usage);
+  uint16_t port = 0;
+  std::vector<std::string> paths;
+  for (const auto& http : opt.probe_http) {
+    const auto slash = http.find('/');
+    const std::string number = http.substr(0, slash);
+    unsigned long value = 0;
+    try {
+      size_t used = 0;
+      value = std::stoul(number, &used);
+      if (used != number.size()) value = 0;
+    } catch (const std::exception&) {
+      value = 0;
+    }
+    if (value == 0 || value > 65535) {
+      throw Error("--probe-http " + http + ": expected PORT or PORT/PATH, e.g. 8080/healthz",
+                  ErrorKind::Usage);
+    }
+    if (port != 0 && port != value)
+      throw Error("--probe-http " + http + ": one port per image (" + std::to_string(port) +
+                      " was named before)",
+                  ErrorKind::Usage);
+    port = static_cast<uint16_t>(value);
+    paths.push_back(slash == std::string::npos ? "/" : http.substr(slash));
+  }
+  std::vector<slim::ProbeRequest> out;
+  for (const auto& text : opt.probes)
+    out.push_back({slim::split_shell_words(text, "--probe"), port, paths});
+  if (out.empty() && port != 0) out.push_back({{}, port, paths});
+  return out;
+}
+
+// Each probe in a line: what it ran, how it ended, what it brought.
+std::string render_probes(const slim::SlimPlan& plan) {
+  std::ostringstream out;
+  for (const auto& p : plan.probes) {
+    std::string args;
+    for (const auto& a : p.args) args += (args.empty() ? "" : " ") + a;
+    out << "probe \"" << args << "\": ";
+    if (p.timed_out)
+      out << "killed at the timeout";
+    else if (p.stopped)
+      out << "stopped after its HTTP requests";
+    else if (p.signal != 0)
+      out << "killed by signal " << p.signal;
+    else
+      out << "exit " << p.exit_code;
+    out << " in " << std::fixed << std::setprecision(2) << p.seconds << " s, " << p.added.size()
+        << " files added";
+    if (!p.refused.empty()) out << ", " << p.refused.size() << " calls refused";
+    out << "\n";
+    for (const auto& get : p.http) {
+      out << "  GET " << get.path << ": ";
+      if (get.status != 0)
+        out << get.status << ", " << get.bytes << " bytes\n";
+      else
+        out << get.error << "\n";
+    }
+  }
+  return out.str();
+}
+
+nlohmann::json probes_json(const slim::SlimPlan& plan) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : plan.probes) {
+    nlohmann::json status = p.timed_out     ? nlohmann::json("timeout")
+                            : p.stopped     ? nlohmann::json("stopped")
+                            : p.signal != 0 ? nlohmann::json("signal " + std::to_string(p.signal))
+                                            : nlohmann::json(p.exit_code);
+    nlohmann::json http = nlohmann::json::array();
+    for (const auto& get : p.http) {
+      http.push_back({{"path", get.path}, {"status", get.status}, {"bytes", get.bytes}});
+      if (!get.error.empty()) http.back()["error"] = get.error;
+    }
+    out.push_back({{"args", p.args},
+                   {"status", status},
+                   {"seconds", p.seconds},
+                   {"setup_seconds", p.setup_seconds},
+                   {"added", p.added},
+                   {"refused", p.refused},
+                   {"http", http}});
+  }
+  return out;
 }
 
 // Missing libraries and symbols, each on its own line (errors first); the
@@ -167,11 +264,22 @@ int run_binary(const BinaryOptions& opt) {
   request.env.push_back(kDefaultPath);
   request.env.insert(request.env.end(), opt.env.begin(), opt.env.end());
   request.resolve = resolve_options(opt.source, {});
+  request.probes = probe_requests(opt);
+  request.probe_timeout = std::chrono::milliseconds(static_cast<int64_t>(opt.probe_timeout * 1000));
+  request.entrypoint = command_words(opt.entrypoint, "--entrypoint");
+  request.cmd = command_words(opt.cmd, "--cmd");
+  request.user = opt.user;
+  request.workdir = opt.workdir;
   slim::SlimPlan plan = slim::plan_image(request, overlay);
   oci::ContainerConfig config = container_config(opt, plan);
   for (const auto& warning : plan.graph.warnings) spdlog::warn("{}", warning);
   for (const auto& warning : plan.warnings) spdlog::warn("{}", warning);
   for (const auto& note : plan.notes) spdlog::debug("{}", note);
+  for (const auto& probe : plan.probes) {
+    for (const auto& refused : probe.refused) spdlog::warn("probe: refused (EPERM) {}", refused);
+    for (const auto& [path, who] : probe.touched_by)
+      spdlog::debug("probe added {} ({})", path, who);
+  }
   report_failures(plan, source.ref);
   spdlog::debug("{} objects resolved, {} paths in the layer", plan.graph.nodes.size(),
                 plan.paths.size());
@@ -203,7 +311,8 @@ int run_binary(const BinaryOptions& opt) {
   try {
     check_max_size(summary, max_size, "the image");
   } catch (const Error&) {
-    if (opt.report == "text") std::cout << render_inferred(plan) << render_summary(summary, 20);
+    if (opt.report == "text")
+      std::cout << render_inferred(plan) << render_probes(plan) << render_summary(summary, 20);
     std::cout.flush();
     throw;
   }
@@ -213,6 +322,7 @@ int run_binary(const BinaryOptions& opt) {
     auto report = summary_json(summary);
     report["output"] = dest.str();
     report["inferred"] = inferred_json(plan);
+    report["probes"] = probes_json(plan);
     report["symbols"] = nlohmann::json::array();
     for (const auto& problem : plan.symbols)
       report["symbols"].push_back(symbol_problem_json(problem));
@@ -222,7 +332,7 @@ int run_binary(const BinaryOptions& opt) {
     // -q: the digest only, for scripts.
     std::cout << written << "\n";
   } else {
-    std::cout << render_inferred(plan) << render_summary(summary, 20);
+    std::cout << render_inferred(plan) << render_probes(plan) << render_summary(summary, 20);
     std::cout << "wrote " << dest.str() << " (" << written << ")\n";
   }
   return 0;
@@ -245,6 +355,10 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "  dslim binary --pick /usr/sbin/nginx --from dir:./rootfs --with passwd,tmp -o oci:./nginx\n"
       "  dslim binary ./app --add ./lib/libfoo.so.1:/app/lib/libfoo.so.1 --dest /app/bin/app -o "
       "oci:./out\n"
+      "  dslim binary --pick /usr/bin/python3 --from oci:./debian --probe '-c \"import json\"' -o "
+      "oci:./py\n"
+      "  dslim binary ./server --probe-http 8080/healthz --cmd '[\"--port\", \"8080\"]' -o "
+      "oci:./srv\n"
       "\n"
       "Placement: one APP goes to --dest (default /app); several go under --dest\n"
       "(default /usr/local/bin) by file name. The loader and every library land at\n"
@@ -253,7 +367,8 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "the image, so put its own libraries next to it with --add.\n"
       "\n"
       "Presets (--with): certs (CA bundle, SSL_CERT_FILE), tzdata, passwd (root,\n"
-      "nobody, nonroot 65532), nss (nsswitch.conf, /etc/hosts, /etc/services; glibc's\n"
+      "nobody, nonroot 65532, and the source's system accounts, ids below 1000, such\n"
+      "as www-data), nss (nsswitch.conf, /etc/hosts, /etc/services; glibc's\n"
       "NSS modules before 2.34), tmp (/tmp 1777), shell (/bin/sh and its libraries),\n"
       "gconv (every iconv module of glibc).\n"
       "\n"
@@ -274,6 +389,15 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "object defines is an error (exit 2, nothing written) naming the program, the\n"
       "symbol, the version and the library; --allow-missing-symbols makes it a\n"
       "warning. A symbol a library lacks is a warning (glibc binds it lazily).\n"
+      "\n"
+      "Probes (--probe ARGS): the entrypoint runs once per --probe, with ARGS, in a\n"
+      "sandbox (user, mount, PID, IPC, UTS and network namespaces, loopback only) whose\n"
+      "/ is the source with the APPs and --add files in place, over a scratch layer:\n"
+      "nothing it writes reaches the source or this machine. Every file of the source\n"
+      "it or its children open, execute, stat or read a link of goes into the image\n"
+      "(with its libraries); directories it lists or writes into come as directories.\n"
+      "An image source is written out to a temporary directory first. No sandbox\n"
+      "here (user namespaces disabled and not root): exit 2, never run unconfined.\n"
       "\n"
       "Outputs: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG],\n"
       "dir:DIR (the root filesystem, for debugging). The same inputs give the same\n"
@@ -312,6 +436,17 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       ->type_name("LIST");
   cmd->add_flag("--allow-missing-symbols", opt->allow_missing_symbols,
                 "Write the image though a program needs a symbol or version the source lacks");
+  cmd->add_option("--probe", opt->probes,
+                  "Run the entrypoint with ARGS (shell words) in a sandbox over the source and "
+                  "keep every file it touches (repeatable; \"\" for no arguments)")
+      ->type_name("ARGS");
+  cmd->add_option("--probe-timeout", opt->probe_timeout,
+                  "Seconds a probe may run; then SIGTERM, and SIGKILL 2 s later (default 10)")
+      ->type_name("SECONDS");
+  cmd->add_option("--probe-http", opt->probe_http,
+                  "Probe a server: once PORT accepts on the sandbox's loopback, GET each PATH, "
+                  "then stop it (repeatable)")
+      ->type_name("PORT[/PATH]");
   cmd->add_option("--compression", opt->compression, "Layer compression: gzip or zstd")
       ->check(CLI::IsMember({"gzip", "zstd"}));
   cmd->add_option("--max-size", opt->max_size,

@@ -1,6 +1,7 @@
 // Presets for what programs need but no ELF header names, modelled on what
 // distroless `static` and `base` ship.
 #include <array>
+#include <set>
 
 #include "dslim/error.hpp"
 #include "dslim/gconv.hpp"
@@ -70,9 +71,42 @@ void tzdata(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
   select_tree(fs, "/usr/share/zoneinfo", plan.paths);
 }
 
+// `base` (root, nobody, nonroot) and the source's system accounts of
+// `file`, those with an id below 1000 that `base` lacks: the users a
+// program's configuration names (nginx's www-data, postgres), and none of a
+// developer machine's people (ids from 1000).
+std::string with_system_accounts(const rootfs::RootFs& fs, const char* file, std::string base) {
+  auto source = rootfs::read_text(fs, file);
+  if (!source) return base;
+  std::set<std::string> names;
+  for (size_t at = 0; at < base.size();) {
+    names.insert(base.substr(at, base.find(':', at) - at));
+    const size_t end = base.find('\n', at);
+    at = end == std::string::npos ? base.size() : end + 1;
+  }
+  size_t at = 0;
+  while (at < source->size()) {
+    size_t end = source->find('\n', at);
+    if (end == std::string::npos) end = source->size();
+    const std::string line = source->substr(at, end - at);
+    at = end + 1;
+    // name:password:id:...
+    const size_t c1 = line.find(':'), c2 = line.find(':', c1 + 1), c3 = line.find(':', c2 + 1);
+    if (c1 == 0 || c3 == std::string::npos || line.find('\0') != std::string::npos) continue;
+    const std::string id = line.substr(c2 + 1, c3 - c2 - 1);
+    if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    if (std::stoul(id) >= 1000 || !names.insert(line.substr(0, c1)).second) continue;
+    base += line + "\n";
+  }
+  return base;
+}
+
 void passwd(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
-  select_entry(fs, fs.add_file("/etc/passwd", kPasswd), plan.paths);
-  select_entry(fs, fs.add_file("/etc/group", kGroup), plan.paths);
+  select_entry(fs, fs.add_file("/etc/passwd", with_system_accounts(fs, "/etc/passwd", kPasswd)),
+               plan.paths);
+  select_entry(fs, fs.add_file("/etc/group", with_system_accounts(fs, "/etc/group", kGroup)),
+               plan.paths);
   // Empty directories of their own: the source's /root (keys, credentials)
   // must never ride along.
   select_entry(fs, fs.add_dir("/root", 0700), plan.paths);

@@ -11,6 +11,7 @@
 #include "dslim/error.hpp"
 #include "dslim/selection.hpp"
 #include "dslim/slim.hpp"
+#include "slim/prober.hpp"
 
 namespace dslim::slim {
 
@@ -111,21 +112,11 @@ class Planner {
       if (auto kind = need_kind(preset)) without.insert(*kind);
     }
     resolve::NeedInferrer inferrer(overlay_, {without, request_.env});
-    size_t inferred_from = 0;
-    for (;;) {
-      add_elf_roots();
-      const size_t before = plan_.graph.nodes.size();
-      resolve::Inference inference = inferrer.infer(plan_.graph, symbols_, inferred_from);
-      inferred_from = before;
-      plan_.inferred.insert(plan_.inferred.end(), inference.needs.begin(), inference.needs.end());
-      plan_.warnings.insert(plan_.warnings.end(), inference.warnings.begin(),
-                            inference.warnings.end());
-      plan_.notes.insert(plan_.notes.end(), inference.notes.begin(), inference.notes.end());
-      take_presets(resolve::apply_presets(inference.presets, overlay_, context_, false),
-                   "inferred");
-      for (const auto& path : inference.paths) resolve::select_entry(overlay_, path, plan_.paths);
-      if (!inference.libraries.empty()) dlopened_names(inference.libraries, "inferred libgcc_s");
-      if (inference.needs.empty() && plan_.graph.nodes.size() == before && !has_new_paths()) break;
+    infer_until_stable(inferrer);
+    // What the program does when it runs, then what that brings.
+    if (!request_.probes.empty()) {
+      run_probes();
+      infer_until_stable(inferrer);
     }
 
     for (const auto& path : plan_.graph.files()) plan_.paths.insert(path);
@@ -137,6 +128,37 @@ class Planner {
   }
 
  private:
+  // Inference in rounds: what one round adds (a module, a library, a file
+  // that is an ELF object) is resolved and read in the next.
+  void infer_until_stable(resolve::NeedInferrer& inferrer) {
+    for (;;) {
+      add_elf_roots();
+      const size_t before = plan_.graph.nodes.size();
+      resolve::Inference inference = inferrer.infer(plan_.graph, symbols_, inferred_from_);
+      inferred_from_ = before;
+      plan_.inferred.insert(plan_.inferred.end(), inference.needs.begin(), inference.needs.end());
+      plan_.warnings.insert(plan_.warnings.end(), inference.warnings.begin(),
+                            inference.warnings.end());
+      plan_.notes.insert(plan_.notes.end(), inference.notes.begin(), inference.notes.end());
+      take_presets(resolve::apply_presets(inference.presets, overlay_, context_, false),
+                   "inferred");
+      for (const auto& path : inference.paths) resolve::select_entry(overlay_, path, plan_.paths);
+      if (!inference.libraries.empty()) dlopened_names(inference.libraries, "inferred libgcc_s");
+      if (inference.needs.empty() && plan_.graph.nodes.size() == before && !has_new_paths()) break;
+    }
+  }
+
+  // Each --probe in a fresh sandbox over the image planned so far.
+  void run_probes() {
+    // What the closure already has is not the probe's to add.
+    for (const auto& path : plan_.graph.files()) plan_.paths.insert(path);
+    std::vector<std::string> env = request_.env;
+    env.insert(env.end(), plan_.env.begin(), plan_.env.end());
+    Prober prober(request_, overlay_, env, plan_.entry_paths.front());
+    for (const auto& probe : request_.probes)
+      plan_.probes.push_back(prober.run(probe, plan_.paths));
+  }
+
   static resolve::Options with_library_path(const SlimRequest& request) {
     resolve::Options options = request.resolve;
     options.ld_library_path = env_value(request.env, "LD_LIBRARY_PATH");
@@ -190,16 +212,25 @@ class Planner {
                   ErrorKind::Usage);
     }
     std::string host = add.substr(0, colon), image = add.substr(colon + 1);
+    // What was added, not what the source has at those paths: a directory
+    // of one file added at /usr/share/doc must not bring the source's 5,000.
+    auto dir = [&](const std::string& at) {
+      if (!rootfs::resolve(overlay_, at)) overlay_.add_dir(at);
+      resolve::select_entry(overlay_, at, plan_.paths);
+    };
     if (fs::is_directory(host)) {
+      dir(image);
       for (const auto& e : fs::recursive_directory_iterator(host)) {
-        if (!e.is_regular_file()) continue;
-        auto rel = fs::relative(e.path(), host).string();
-        overlay_.add_host_file(image + "/" + rel, e.path().string());
+        const std::string at = image + "/" + fs::relative(e.path(), host).string();
+        if (e.is_directory())
+          dir(at);
+        else if (e.is_regular_file())
+          resolve::select_entry(overlay_, overlay_.add_host_file(at, e.path().string()),
+                                plan_.paths);
       }
     } else {
-      overlay_.add_host_file(image, host);
+      resolve::select_entry(overlay_, overlay_.add_host_file(image, host), plan_.paths);
     }
-    resolve::select_tree(overlay_, image, plan_.paths);
   }
 
   // libc's place and version, for the presets.
@@ -312,6 +343,7 @@ class Planner {
   std::set<std::string> known_;     // paths already taken as programs
   std::set<std::string> dlopened_;  // names already resolved as run-time loads
   size_t paths_scanned_ = 0;
+  size_t inferred_from_ = 0;  // the first node the next inference round reads
 };
 
 }  // namespace

@@ -58,6 +58,40 @@ test_root() {
   echo "$TEST_ROOT"
 }
 
+# --- the benchmark image, a multi-layer Debian source (scripts/make-bench-image) ---
+
+# test_image: sets TEST_IMAGE to the directory of the benchmark image (Debian
+# bookworm minbase, then curl, nginx-light, redis-server, python3 in a second
+# layer: oci:$TEST_IMAGE/layout:bench, oci-archive:$TEST_IMAGE/bench.tar) and
+# prints it, building it first if needed (minutes, as root, from
+# deb.debian.org). One copy per ${DSLIM_BENCH_IMAGE:-$DSLIM_SOURCE_DIR/build/bench-image},
+# made once (complete when bench.tar exists; concurrent callers wait on its
+# lock). Under CI an image that cannot be built fails the test; elsewhere
+# not being root, or a failed build (no network, say), skips it. Call it
+# directly (`test_image; img=$TEST_IMAGE`), not in $(...), so that a skip ends the test.
+test_image() {
+  local dir skip=""
+  : "${DSLIM_SOURCE_DIR:?DSLIM_SOURCE_DIR must point at the source tree}"
+  dir=${DSLIM_BENCH_IMAGE:-$DSLIM_SOURCE_DIR/build/bench-image}
+  if [[ ! -f $dir/bench.tar || ! -f $dir/layout/index.json ]]; then
+    if [[ $(id -u) -ne 0 ]]; then
+      skip="building the benchmark image needs root"
+    elif ! "$DSLIM_SOURCE_DIR/scripts/make-bench-image" "$dir" >"$TMP/bench-image.log" 2>&1; then
+      skip="scripts/make-bench-image $dir failed: $(tail -3 "$TMP/bench-image.log" | tr '\n' ' ')"
+    elif [[ ! -f $dir/layout/index.json ]]; then
+      skip="scripts/make-bench-image $dir wrote no layout"
+    fi
+    if [[ -n $skip ]]; then
+      [[ -n "${CI:-}" ]] && fail "benchmark image: $skip (required under CI)"
+      ((BASH_SUBSHELL == 0)) || fail "benchmark image: $skip (call test_image directly, not in \$(...), to skip)"
+      echo "SKIP: benchmark image: $skip"
+      exit 0
+    fi
+  fi
+  TEST_IMAGE=$dir
+  echo "$TEST_IMAGE"
+}
+
 # --- helpers for the image tests (binary_*.sh, inspect_*.sh) ---
 
 # Skopeo needs a policy; the machine may have none (/etc/containers/policy.json).
@@ -77,22 +111,91 @@ unpack_bundle() {
     mv "$bundle/config.json.new" "$bundle/config.json"
 }
 
+# Sets a bundle's process.args: bundle_args BUNDLE ARGS... (each ARGS a
+# string as is, even one starting with `-`, which jq --args would take for
+# one of its options).
+bundle_args() {
+  local bundle=$1 a args="[]"; shift
+  for a in "$@"; do args=$(jq -c --arg a "$a" '. + [$a]' <<<"$args"); done
+  jq --argjson args "$args" '.process.args = $args' "$bundle/config.json" >"$bundle/config.json.new" &&
+    mv "$bundle/config.json.new" "$bundle/config.json"
+}
+
 # Run a bundle with runc under a unique id (always deleted); prints the
 # program's stdout, its stderr goes to $TMP/run.err; returns the program's status.
 # run_bundle BUNDLE [ARGS...]  (ARGS, if any, replace process.args)
 E2E_RUNC_ROOT=$TMP/runc
 run_bundle() {
   local bundle=$1; shift
-  if (($#)); then
-    jq --args '.process.args = $ARGS.positional' "$@" <"$bundle/config.json" >"$bundle/config.json.new" &&
-      mv "$bundle/config.json.new" "$bundle/config.json"
-  fi
+  (($# == 0)) || bundle_args "$bundle" "$@"
   local id="dslim-e2e-$$-$RANDOM$RANDOM"
   E2E_CLEANUP+=("runc --root '$E2E_RUNC_ROOT' delete -f '$id'")
   local rc=0
   (cd "$bundle" && timeout 60 runc --root "$E2E_RUNC_ROOT" run "$id" </dev/null 2>"$TMP/run.err") || rc=$?
   runc --root "$E2E_RUNC_ROOT" delete -f "$id" >/dev/null 2>&1 || true
   return $rc
+}
+
+# Starts a bundle in the background, for a program that does not exit (a
+# server): `runc run -d` with its stdout in $TMP/bg.out and its stderr (and
+# runc's) in $TMP/bg.err; BG_ID is its runc id, deleted on exit or by
+# stop_bundle. start_bundle BUNDLE [ARGS...]  (ARGS, if any, replace process.args)
+start_bundle() {
+  local bundle=$1; shift
+  (($# == 0)) || bundle_args "$bundle" "$@"
+  BG_ID="dslim-e2e-$$-$RANDOM$RANDOM"
+  E2E_CLEANUP+=("runc --root '$E2E_RUNC_ROOT' delete -f '$BG_ID'")
+  (cd "$bundle" && runc --root "$E2E_RUNC_ROOT" run -d "$BG_ID" </dev/null >"$TMP/bg.out" 2>"$TMP/bg.err") ||
+    fail "runc run -d $bundle failed: $(cat "$TMP/bg.err")"
+}
+
+# The status runc gives the container of start_bundle: running, stopped, ...
+bundle_status() { runc --root "$E2E_RUNC_ROOT" state "$BG_ID" 2>/dev/null | jq -r .status; }
+
+# Kills (SIGKILL) and deletes the container of start_bundle.
+stop_bundle() { runc --root "$E2E_RUNC_ROOT" delete -f "$BG_ID" >/dev/null 2>&1 || true; }
+
+# The entries of an image (`dslim inspect --format json`), for image_type,
+# image_target and image_resolve: image_entries NAME IMAGE_REF
+declare -gA E2E_TYPE=() E2E_TARGET=()
+image_entries() {
+  local name=$1 path type target
+  "$DSLIM" inspect "$2" --format json >"$TMP/entries-$name.json" || fail "dslim inspect $2 failed"
+  while IFS=$'\t' read -r path type target; do
+    E2E_TYPE[$name:$path]=$type
+    E2E_TARGET[$name:$path]=$target
+  done < <(jq -r '.files[] | [.path, .type, (.target // "")] | @tsv' "$TMP/entries-$name.json")
+}
+# image_type NAME PATH: file, dir, symlink, ... or nothing when absent (the
+# entry itself, no link followed). image_target NAME PATH: a link's target.
+image_type() { echo "${E2E_TYPE[$1:$2]-}"; }
+image_target() { echo "${E2E_TARGET[$1:$2]-}"; }
+
+# image_resolve NAME PATH: the path PATH leads to inside the image, following
+# its symlinks as the kernel would in the container (absolute targets from
+# its root, `..` stopping at /); returns 1 when a component is missing or
+# after 40 links.
+image_resolve() {
+  local name=$1 rest=${2#/} out="" comp type target links=0
+  while [[ -n $rest ]]; do
+    comp=${rest%%/*}
+    if [[ $rest == */* ]]; then rest=${rest#*/}; else rest=""; fi
+    case $comp in
+      "" | .) continue ;;
+      ..) out=${out%/*}; continue ;;
+    esac
+    type=${E2E_TYPE[$name:$out/$comp]-}
+    [[ -n $type ]] || return 1
+    if [[ $type == symlink ]]; then
+      ((++links <= 40)) || return 1
+      target=${E2E_TARGET[$name:$out/$comp]}
+      [[ $target == /* ]] && out=""
+      rest=${target#/}${rest:+/$rest}
+    else
+      out=$out/$comp
+    fi
+  done
+  echo "${out:-/}"
 }
 
 # The whole round trip for an image written to oci:DIR:TAG: skopeo can read it,
