@@ -756,7 +756,7 @@ TEST_CASE("HTTP probe: a server is asked once it listens, then stopped") {
   }
 }
 
-TEST_CASE("HTTP probe: a server that never listens, or ends first, is reported") {
+TEST_CASE("HTTP probe: a server that never listens or ends first is reported") {
   ProbeSpec spec;
   spec.timeout = std::chrono::milliseconds(800);
   spec.http_port = 8089;

@@ -7,6 +7,7 @@
 // paths into an image.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -73,6 +74,11 @@ struct ProbeSpec {
   // path is fetched with a GET, then the tree is stopped as at the timeout.
   uint16_t http_port = 0;
   std::vector<std::string> http_paths;
+  // Called (traced runs only) with each path a call is about to touch, before the call goes on,
+  // and with each file the kernel will open to execute a program: a root made lazily writes the
+  // path into spec.root here (a List access: the directory's entries too). May throw
+  // dslim::Error, which ends the probe.
+  std::function<void(AccessKind, const std::string&)> before_access;
 };
 
 // One GET of --probe-http.

@@ -37,7 +37,12 @@ struct ProbeReport {
   bool timed_out = false;
   bool stopped = false;  // by dslim, once --probe-http's requests were answered
   double seconds = 0;
-  double setup_seconds = 0;            // the sandbox's set-up, before the program ran
+  double setup_seconds = 0;  // the sandbox's set-up, before the program ran
+  // An image source's entries (files and directories) written out for the
+  // sandbox, lazily as the program touched them, and the time that took
+  // (the first probe's counts the image's directories, written before it).
+  uint64_t written_entries = 0, written_bytes = 0;
+  double write_seconds = 0;
   std::vector<std::string> added;      // paths of the source it brought into the image
   std::vector<std::string> refused;    // calls the sandbox refused (EPERM), "pid N call path"
   std::vector<probe::HttpFetch> http;  // --probe-http's GETs, in order

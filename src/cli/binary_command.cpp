@@ -191,6 +191,10 @@ nlohmann::json probes_json(const slim::SlimPlan& plan) {
                    {"status", status},
                    {"seconds", p.seconds},
                    {"setup_seconds", p.setup_seconds},
+                   {"written",
+                    {{"entries", p.written_entries},
+                     {"bytes", p.written_bytes},
+                     {"seconds", p.write_seconds}}},
                    {"added", p.added},
                    {"refused", p.refused},
                    {"http", http}});
@@ -279,6 +283,10 @@ int run_binary(const BinaryOptions& opt) {
     for (const auto& refused : probe.refused) spdlog::warn("probe: refused (EPERM) {}", refused);
     for (const auto& [path, who] : probe.touched_by)
       spdlog::debug("probe added {} ({})", path, who);
+    if (probe.written_entries != 0)
+      spdlog::debug(
+          "probe: {} entries ({} bytes) of the image written out for the sandbox in {:.3f} s",
+          probe.written_entries, probe.written_bytes, probe.write_seconds);
   }
   report_failures(plan, source.ref);
   spdlog::debug("{} objects resolved, {} paths in the layer", plan.graph.nodes.size(),

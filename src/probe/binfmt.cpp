@@ -63,13 +63,16 @@ std::string elf_interpreter(int fd, std::string_view head) {
 
 }  // namespace
 
-std::vector<Interpreter> kernel_interpreters(pid_t pid, const std::string& path) {
+std::vector<Interpreter> kernel_interpreters(
+    pid_t pid, const std::string& path,
+    const std::function<void(const std::string&)>& before_read) {
   std::vector<Interpreter> out;
   UniqueFd root(
       open(("/proc/" + std::to_string(pid) + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return out;
   std::string current = path;
   for (int depth = 0; depth <= kMaxScriptDepth; ++depth) {
+    before_read(current);
     UniqueFd fd = open_in_root(root.get(), current);
     if (!fd) break;
     char buf[kBinprmBufSize];

@@ -5,6 +5,7 @@
 // symlinks resolve inside its root.
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,8 @@ struct Interpreter {
 
 // What executing `path` (absolute, in the sandbox of process `pid`) makes the kernel open.
 // Empty when the file cannot be read (the execve then fails as well).
-std::vector<Interpreter> kernel_interpreters(pid_t pid, const std::string& path);
+// `before_read` is called with each file before it is read (a lazy root writes it then).
+std::vector<Interpreter> kernel_interpreters(
+    pid_t pid, const std::string& path, const std::function<void(const std::string&)>& before_read);
 
 }  // namespace dslim::probe::detail

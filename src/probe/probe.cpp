@@ -109,8 +109,9 @@ class Run {
       }
       if (fds[1].revents & POLLIN) read_messages();
       if (fds[2].revents & POLLIN) break;
-      if (fds[3].revents & POLLIN) {
-        // The server answered (or never listened): stop it as at the timeout.
+      // The server answered (or the program ended first): stop it as at the timeout. At the
+      // deadline itself the HTTP thread gave up waiting: that is the timeout's, just below.
+      if ((fds[3].revents & POLLIN) && Clock::now() < deadline_) {
         terminate(Clock::now());
         result_.stopped = true;
       }
@@ -167,7 +168,7 @@ class Run {
           break;
         case MsgType::Listener: {
           if (!fd) throw Error("the sandbox sent no seccomp listener");
-          tracer_.emplace(std::move(fd));
+          tracer_.emplace(std::move(fd), spec_.before_access);
           Message ack{MsgType::Ack};
           send(sandbox_.sock(), &ack, sizeof ack, MSG_NOSIGNAL);
           break;

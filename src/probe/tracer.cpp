@@ -36,7 +36,9 @@ const char* foreign_call_name(uint32_t arch, int nr, std::string& scratch) {
 
 }  // namespace
 
-Tracer::Tracer(UniqueFd listener) : listener_(std::move(listener)) {
+Tracer::Tracer(UniqueFd listener,
+               const std::function<void(AccessKind, const std::string&)>& before_access)
+    : listener_(std::move(listener)), before_access_(before_access) {
   seccomp_notif_sizes sizes{};
   if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) {
     throw Error(std::string("cannot read seccomp's notification sizes: ") + std::strerror(errno));
@@ -54,6 +56,7 @@ int Tracer::sandbox_pid(pid_t tid) {
 }
 
 void Tracer::add(AccessKind kind, int pid, const char* call, bool write) {
+  if (before_access_ && kind != AccessKind::Refused) before_access_(kind, path_);
   pending_.push_back(Access{kind, path_, pid, call, write});
 }
 
@@ -107,7 +110,10 @@ void Tracer::collect(const seccomp_notif& req, const SyscallRule& rule, int pid)
     if (kind == AccessKind::Exec) {
       // Looked up before answering: after a successful execve the process is another program.
       std::string program = path_;
-      for (Interpreter& interp : kernel_interpreters(tid, program)) {
+      auto before_read = [&](const std::string& file) {
+        if (before_access_) before_access_(AccessKind::Exec, file);
+      };
+      for (Interpreter& interp : kernel_interpreters(tid, program, before_read)) {
         path_ = std::move(interp.path);
         add(AccessKind::Exec, pid, interp.how, false);
       }

@@ -4,6 +4,7 @@
 // CONTINUE (or EPERM for a refused call) and record what was touched.
 #include <linux/seccomp.h>
 
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -17,7 +18,9 @@ namespace dslim::probe::detail {
 class Tracer {
  public:
   // Takes the listener fd. Throws dslim::Error when the kernel's notification sizes are unknown.
-  explicit Tracer(UniqueFd listener);
+  // `before_access`: ProbeSpec's, may be empty.
+  Tracer(UniqueFd listener,
+         const std::function<void(AccessKind, const std::string&)>& before_access);
   int fd() const { return listener_.get(); }
 
   // Receives and answers one pending notification, appending its accesses to `out` (an access
@@ -31,6 +34,7 @@ class Tracer {
   int sandbox_pid(pid_t tid);
 
   UniqueFd listener_;
+  const std::function<void(AccessKind, const std::string&)>& before_access_;
   std::vector<char> request_, response_;  // sized by SECCOMP_GET_NOTIF_SIZES, reused
   std::unordered_map<pid_t, int> sandbox_pids_;
   std::vector<Access> pending_;  // this notification's, committed once its id is still valid
