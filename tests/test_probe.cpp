@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -843,4 +845,39 @@ TEST_CASE("the sandbox dies with its supervisor") {
   kill(supervisor, SIGKILL);
   waitpid(supervisor, nullptr, 0);
   CHECK(wait_for(false));
+}
+
+TEST_CASE("a program for another machine needs qemu-user registered with binfmt_misc") {
+  // An AArch64 ELF header (little-endian, ET_EXEC, e_machine 183).
+  std::vector<std::byte> head(64);
+  const unsigned char ident[] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0};
+  std::memcpy(head.data(), ident, sizeof ident);
+  head[16] = std::byte{2};
+  head[18] = std::byte{183};
+  TempDir binfmt;
+  using dslim::probe::foreign_program_problem;
+  CHECK(foreign_program_problem("/app", head, binfmt.str()) ==
+        "/app is a program for AArch64 and this machine runs x86-64 ones: probing it needs "
+        "qemu-user registered with binfmt_misc (Debian's qemu-user-static), and " +
+            binfmt.str() + " has no entry for it");
+  // Debian's qemu-aarch64 entry, as /proc/sys/fs/binfmt_misc shows it; first without F.
+  const std::string entry =
+      "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: P%s\noffset 0\n"
+      "magic 7f454c460201010000000000000000000200b700\n"
+      "mask ffffffffffffff00fffffffffffffffffeffffff\n";
+  char text[512];
+  std::snprintf(text, sizeof text, entry.c_str(), "");
+  std::ofstream(binfmt.str() + "/qemu-aarch64") << text;
+  std::ofstream(binfmt.str() + "/status") << "enabled\n";
+  CHECK_THAT(*foreign_program_problem("/app", head, binfmt.str()),
+             Catch::Contains("with the F flag (its entry qemu-aarch64 lacks it"));
+  std::snprintf(text, sizeof text, entry.c_str(), "F");
+  std::ofstream(binfmt.str() + "/qemu-aarch64") << text;
+  CHECK_FALSE(foreign_program_problem("/app", head, binfmt.str()));
+  // Another machine's entry does not match; this machine's programs need none.
+  head[18] = std::byte{243};  // RISC-V
+  CHECK_THAT(*foreign_program_problem("/app", head, binfmt.str()), Catch::Contains("for RISC-V"));
+  head[18] = std::byte{62};
+  CHECK_FALSE(foreign_program_problem("/app", head, "/no/such/dir"));
+  CHECK_FALSE(foreign_program_problem("/app.sh", std::vector<std::byte>(64), "/no/such/dir"));
 }

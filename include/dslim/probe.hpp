@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -107,6 +108,14 @@ struct ProbeResult {
 // Why no sandbox can be made on this machine, or nullopt. Builds one (over "/") and tears it
 // down without running anything, so the answer is the one run_probe would meet.
 std::optional<std::string> sandbox_unavailable();
+
+// Why a program whose file starts with `head` (its first 128 bytes or more) cannot run in the
+// sandbox on this machine, or nullopt: a program for another machine runs only through an
+// interpreter binfmt_misc registered with the F flag (qemu-user). `program` names it in the
+// message.
+std::optional<std::string> foreign_program_problem(
+    const std::string& program, std::span<const std::byte> head,
+    const std::string& binfmt_dir = "/proc/sys/fs/binfmt_misc");
 
 // Runs spec.argv in a fresh sandbox, traced unless spec.trace is false, and waits until the
 // whole process tree has ended. Throws dslim::Error (ErrorKind::Input) naming the step and the

@@ -158,14 +158,26 @@ Prober::Prober(const SlimRequest& request, const rootfs::OverlayRootFs& overlay,
                 "; dslim never runs the program outside one");
   }
   Layout& l = *layout_;
+  l.entrypoint =
+      request.entrypoint.empty() ? std::vector<std::string>{first_entry} : request.entrypoint;
+  // A program for another machine runs only through qemu-user: say so
+  // before making anything.
+  const auto entry = l.entrypoint.front().starts_with("/")
+                         ? rootfs::resolve(overlay, l.entrypoint.front())
+                         : std::nullopt;
+  if (entry && entry->stat.type == rootfs::FileType::Regular) {
+    const auto reader = overlay.open_reader(entry->path, entry->stat);
+    std::vector<std::byte> head(std::min<uint64_t>(reader->size(), 256));
+    reader->read(0, head);
+    if (auto why = probe::foreign_program_problem(l.entrypoint.front(), head))
+      throw Error("--probe: " + *why);
+  }
   if (const auto* dir = dynamic_cast<const rootfs::DirRootFs*>(&overlay.lower())) {
     l.root = dir->dir();
   } else {
     l.source = std::make_unique<TempDirectory>("the image's files");
     l.image = &overlay.lower();
     l.root = l.source->path();
-    // What the sandbox needs before the program runs: the root, the
-    // directories it places files in, the working directory.
     // The image's directories, all of them, before the sandbox mounts its
     // root: the overlay takes a directory that appears in its lower layer
     // once mounted as missing, where a file appears fine.
@@ -189,8 +201,6 @@ Prober::Prober(const SlimRequest& request, const rootfs::OverlayRootFs& overlay,
     for (const auto& [host, at] : l.files) l.write_out(rootfs::parent_dir(at));
   }
   l.env = env;
-  l.entrypoint =
-      request.entrypoint.empty() ? std::vector<std::string>{first_entry} : request.entrypoint;
   std::tie(l.uid, l.gid) = user_ids(request.user, overlay);
 }
 
