@@ -46,6 +46,23 @@ TEST_CASE("select_tree takes links on the way, the entry, and a directory's cont
   CHECK_THROWS_AS(select_tree(fs, "/nope", out), Error);
 }
 
+TEST_CASE("select_tree: the order of trees does not matter") {
+  // Debian's nginx: /usr/share/nginx/modules -> /usr/lib/nginx/modules.
+  MemRootFs fs;
+  fs.add_file("/usr/share/nginx/html/index.html", "<html>");
+  fs.add_symlink("/usr/share/nginx/modules", "../../lib/nginx/modules");
+  fs.add_file("/usr/lib/nginx/modules/ngx_http_echo_module.so", "ELF");
+  std::set<std::string> share_first, lib_first;
+  select_tree(fs, "/usr/share/nginx", share_first);
+  CHECK(has(share_first, "/usr/lib/nginx/modules"));  // the link's target, not its contents
+  CHECK(!has(share_first, "/usr/lib/nginx/modules/ngx_http_echo_module.so"));
+  select_tree(fs, "/usr/lib/nginx", share_first);
+  select_tree(fs, "/usr/lib/nginx", lib_first);
+  select_tree(fs, "/usr/share/nginx", lib_first);
+  CHECK(has(share_first, "/usr/lib/nginx/modules/ngx_http_echo_module.so"));
+  CHECK(share_first == lib_first);
+}
+
 TEST_CASE("presets: generated files, source files, env and owners") {
   MemRootFs lower = source();
   OverlayRootFs fs(lower);

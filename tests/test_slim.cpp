@@ -1,6 +1,7 @@
 // Tests for src/slim/: splitting probe arguments as a shell does.
 #include <catch2/catch.hpp>
 
+#include "dslim/environment.hpp"
 #include "dslim/error.hpp"
 #include "dslim/shell_words.hpp"
 
@@ -30,4 +31,14 @@ TEST_CASE("an unterminated quote or a trailing backslash is a usage error", "[sl
       CHECK(std::string(e.what()).starts_with(std::string("--probe ") + bad + ": "));
     }
   }
+}
+
+TEST_CASE("a later Env value of a key replaces the earlier one, in its place", "[slim]") {
+  using dslim::slim::merge_env;
+  const std::vector<std::string> base{"PATH=/usr/bin:/bin", "LANG=C.UTF-8"};
+  CHECK(merge_env(base, {"PATH=/opt/bin", "TZ=UTC"}) ==
+        std::vector<std::string>{"PATH=/opt/bin", "LANG=C.UTF-8", "TZ=UTC"});
+  CHECK(merge_env(base, {}) == base);
+  CHECK(merge_env({"A=1", "A=2"}, {"A=3"}) == std::vector<std::string>{"A=3", "A=2"});
+  CHECK(merge_env({"PATHX=1"}, {"PATH=2"}) == std::vector<std::string>{"PATHX=1", "PATH=2"});
 }

@@ -15,6 +15,7 @@
 #include "cli/size.hpp"
 #include "cli/source.hpp"
 #include "dslim/blob_cache.hpp"
+#include "dslim/environment.hpp"
 #include "dslim/error.hpp"
 #include "dslim/image.hpp"
 #include "dslim/image_summary.hpp"
@@ -85,9 +86,7 @@ oci::ContainerConfig container_config(const BinaryOptions& opt, const slim::Slim
   config.entrypoint = command_words(opt.entrypoint, "--entrypoint");
   if (config.entrypoint.empty()) config.entrypoint = {plan.entry_paths.front()};
   config.cmd = command_words(opt.cmd, "--cmd");
-  config.env = {kDefaultPath};
-  config.env.insert(config.env.end(), plan.env.begin(), plan.env.end());
-  config.env.insert(config.env.end(), opt.env.begin(), opt.env.end());
+  config.env = slim::merge_env(slim::merge_env({kDefaultPath}, plan.env), opt.env);
   config.user = opt.user;
   config.working_dir = opt.workdir;
   for (const auto& port : opt.expose) {
@@ -264,9 +263,7 @@ int run_binary(const BinaryOptions& opt) {
   request.allow_missing_symbols = opt.allow_missing_symbols;
   // The Env the image runs with, but for what presets add (none sets
   // LD_LIBRARY_PATH or TZ): the source's, then dslim's default, then the user's.
-  request.env = source.env;
-  request.env.push_back(kDefaultPath);
-  request.env.insert(request.env.end(), opt.env.begin(), opt.env.end());
+  request.env = slim::merge_env(slim::merge_env(source.env, {kDefaultPath}), opt.env);
   request.resolve = resolve_options(opt.source, {});
   request.probes = probe_requests(opt);
   request.probe_timeout = std::chrono::milliseconds(static_cast<int64_t>(opt.probe_timeout * 1000));

@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", global.verbose, "Say more on stderr (repeat for more)");
   app.add_flag("-q,--quiet", global.quiet, "Only errors on stderr");
   app.parse_complete_callback([&] { setup_logging(global); });
+  // -v and -q anywhere, as docker, skopeo and crane take them: the subcommands
+  // (made below, so they inherit this) pass what they do not know up here.
+  app.fallthrough();
 
   int exit_code = 0;
   add_binary_command(app, global, exit_code);

@@ -6,8 +6,12 @@ namespace dslim::resolve {
 
 namespace {
 
+// `expanded`: the directories whose entries this selection has taken. Not
+// `out`: a directory may be there already as the target of a link, without
+// its entries (the result must not depend on the order of --include flags).
 void add_below(const rootfs::RootFs& fs, const std::string& dir, std::set<std::string>& out,
-               size_t& budget) {
+               std::set<std::string>& expanded, size_t& budget) {
+  if (!expanded.insert(dir).second) return;
   for (const auto& name : fs.list(dir)) {
     std::string child = (dir == "/" ? "" : dir) + "/" + name;
     if (budget == 0) {
@@ -28,7 +32,8 @@ void add_below(const rootfs::RootFs& fs, const std::string& dir, std::set<std::s
         out.insert(target->path);
       }
     } else if (st->type == rootfs::FileType::Directory) {
-      if (out.insert(child).second) add_below(fs, child, out, budget);
+      out.insert(child);
+      add_below(fs, child, out, expanded, budget);
     } else {
       out.insert(child);
     }
@@ -40,9 +45,10 @@ void add_resolved(const rootfs::RootFs& fs, const std::string& path, std::set<st
   auto where = rootfs::resolve(fs, path);
   if (!where) throw Error(path + ": not found in " + fs.describe());
   out.insert(where->links.begin(), where->links.end());
-  bool fresh = out.insert(where->path).second;
-  if (fresh && where->stat.type == rootfs::FileType::Directory) {
-    add_below(fs, where->path, out, budget);
+  out.insert(where->path);
+  std::set<std::string> expanded;
+  if (where->stat.type == rootfs::FileType::Directory) {
+    add_below(fs, where->path, out, expanded, budget);
   }
 }
 

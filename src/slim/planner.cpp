@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "dslim/elf_symbols.hpp"
+#include "dslim/environment.hpp"
 #include "dslim/error.hpp"
 #include "dslim/selection.hpp"
 #include "dslim/slim.hpp"
@@ -152,9 +153,8 @@ class Planner {
   void run_probes() {
     // What the closure already has is not the probe's to add.
     for (const auto& path : plan_.graph.files()) plan_.paths.insert(path);
-    std::vector<std::string> env = request_.env;
-    env.insert(env.end(), plan_.env.begin(), plan_.env.end());
-    Prober prober(request_, overlay_, env, plan_.entry_paths.front());
+    Prober prober(request_, overlay_, merge_env(request_.env, plan_.env),
+                  plan_.entry_paths.front());
     for (const auto& probe : request_.probes)
       plan_.probes.push_back(prober.run(probe, plan_.paths));
   }

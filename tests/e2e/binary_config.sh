@@ -17,6 +17,16 @@ check '.Env | index("FOO=bar")'
 check '.Env | map(select(startswith("PATH="))) | length == 1'
 check '.Entrypoint == ["/app", "x"]'
 check '.Cmd == ["y"]'
+# --env PATH=... replaces the default PATH, in its place: one PATH.
+"$DSLIM" -q binary "$app" --env PATH=/opt/bin:/usr/bin --env FOO=1 --env FOO=2 -o "oci:$TMP/img:path" ||
+  fail "dslim binary --env PATH=... failed"
+env_json=$(skopeo_ inspect --config "oci:$TMP/img:path" | jq -c .config.Env)
+[[ $env_json == '["PATH=/opt/bin:/usr/bin","FOO=2"]' ]] || fail "--env PATH=/opt/bin:/usr/bin: Env is $env_json"
+# -q and -v after the subcommand, as docker, skopeo and crane take them.
+out=$("$DSLIM" binary "$app" -q -o "oci:$TMP/img:quiet") || fail "dslim binary APP -q failed"
+[[ $out =~ ^sha256:[0-9a-f]{64}$ ]] || fail "-q after the subcommand: printed $out, want the digest only"
+"$DSLIM" binary "$app" -o "oci:$TMP/img:verbose" -v >/dev/null 2>"$TMP/verbose.err" || fail "dslim binary ... -v failed"
+grep -q "objects resolved" "$TMP/verbose.err" || fail "-v at the end said nothing more: $(cat "$TMP/verbose.err")"
 # The platform comes from the ELF header.
 [[ $(skopeo_ inspect "oci:$TMP/img:cfg" | jq -r '.Os + "/" + .Architecture') == linux/amd64 ]] ||
   fail "platform is not linux/amd64"
