@@ -3,6 +3,7 @@
 // builds (with a static program), and the recorded accesses are checked.
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -169,6 +170,7 @@ int main(int argc, char** argv) {
     symlink("/../../..", "/tmp/mine");
     escaped += try_open("/tmp/mine/secret");
     escaped += try_open("/proc/1/root/../secret");
+    escaped += try_open("/proc/self/root/../../secret");
     char cwd[256];
     getcwd(cwd, sizeof cwd);
     printf("cwd %s escaped %d\n", cwd, escaped);
@@ -880,4 +882,70 @@ TEST_CASE("a program for another machine needs qemu-user registered with binfmt_
   head[18] = std::byte{62};
   CHECK_FALSE(foreign_program_problem("/app", head, "/no/such/dir"));
   CHECK_FALSE(foreign_program_problem("/app.sh", std::vector<std::byte>(64), "/no/such/dir"));
+}
+
+TEST_CASE("no user namespaces and not root: dslim refuses to probe and never runs the program") {
+  // A user namespace of our own (ids 0-65535 mapped 1:1) whose limit of nested user namespaces
+  // is 0, and in it nobody: the sandbox cannot be made, as on a machine with them disabled.
+  REQUIRE(geteuid() == 0);  // CI runs as root; the map below needs it
+  TempDir work;
+  fs::permissions(work.path(), fs::perms::all);
+  const std::string marker = work.str() + "/ran", err_path = work.str() + "/err";
+  const std::string app = work.str() + "/app.sh";
+  std::ofstream(app) << "#!/bin/sh\necho ran > " << marker << "\n";
+  fs::permissions(app, fs::perms(0755));
+  int go[2], ready[2];
+  REQUIRE(pipe(go) == 0);
+  REQUIRE(pipe(ready) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(go[1]);
+    close(ready[0]);
+    char c;
+    if (unshare(CLONE_NEWUSER) != 0 || write(ready[1], "x", 1) != 1 || read(go[0], &c, 1) != 1)
+      _exit(20);
+    int fd = open("/proc/sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) _exit(21);
+    close(fd);
+    if (setgroups(0, nullptr) != 0) _exit(22);
+    if (setgid(65534) != 0) _exit(24);
+    if (setuid(65534) != 0) _exit(25);
+    if (prctl(PR_SET_DUMPABLE, 1) != 0) _exit(26);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(err, 2);
+    const std::string out = "oci:" + work.str() + "/out";
+    setenv("XDG_CACHE_HOME", work.str().c_str(), 1);
+    execl(DSLIM_BINARY, "dslim", "binary", app.c_str(), "--probe", "", "-o", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(23);
+  }
+  close(go[0]);
+  close(ready[1]);
+  char c;
+  REQUIRE(read(ready[0], &c, 1) == 1);  // the child is in its user namespace
+  close(ready[0]);
+  for (const char* name : {"uid_map", "gid_map"}) {
+    const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    const ssize_t n = fd < 0 ? -1 : write(fd, "0 0 65536\n", 10);
+    INFO(path << ": " << std::strerror(errno));
+    CHECK(n == 10);
+    close(fd);
+  }
+  REQUIRE(write(go[1], "x", 1) == 1);
+  close(go[1]);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  const std::string err = slurp(err_path);
+  INFO(err);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK_THAT(err, Catch::StartsWith("dslim: --probe: no sandbox can be made here: cannot create "
+                                    "the sandbox's namespaces"));
+  CHECK_THAT(err, Catch::Contains("dslim never runs the program outside one"));
+  CHECK_FALSE(fs::exists(marker));
+  CHECK_FALSE(fs::exists(work.str() + "/out"));
 }
