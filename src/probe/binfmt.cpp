@@ -9,8 +9,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "dslim/unique_fd.hpp"
 #include "probe/remote_process.hpp"
-#include "probe/unique_fd.hpp"
 
 namespace dslim::probe::detail {
 namespace {

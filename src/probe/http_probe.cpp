@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "dslim/error.hpp"
+#include "probe/fd_passing.hpp"
 
 namespace dslim::probe::detail {
 namespace {
@@ -50,24 +51,7 @@ constexpr auto kSlice = std::chrono::milliseconds(100);  // how long one wait ma
     if (n != sizeof family) _exit(0);
     int s = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     err = s < 0 ? errno : 0;
-    iovec iov{&err, sizeof err};
-    union {
-      cmsghdr align;
-      char buf[CMSG_SPACE(sizeof(int))];
-    } control{};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (s >= 0) {
-      msg.msg_control = control.buf;
-      msg.msg_controllen = sizeof control.buf;
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int));
-      std::memcpy(CMSG_DATA(c), &s, sizeof s);
-    }
-    sendmsg(sock, &msg, MSG_NOSIGNAL);
+    send_with_fd(sock, &err, sizeof err, s);
     if (s >= 0) close(s);
   }
 }
@@ -124,27 +108,8 @@ NetnsSockets::~NetnsSockets() {
 UniqueFd NetnsSockets::tcp(int family) {
   if (send(sock_.get(), &family, sizeof family, MSG_NOSIGNAL) != sizeof family) return UniqueFd();
   int err = 0;
-  iovec iov{&err, sizeof err};
-  union {
-    cmsghdr align;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } control{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  ssize_t n;
-  while ((n = recvmsg(sock_.get(), &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-  }
   UniqueFd fd;
-  for (cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int received;
-      std::memcpy(&received, CMSG_DATA(c), sizeof received);
-      fd.reset(received);
-    }
-  }
+  const ssize_t n = receive_with_fd(sock_.get(), &err, sizeof err, 0, fd);
   if (!fd) errno = n == sizeof err && err != 0 ? err : ECHILD;
   return fd;
 }

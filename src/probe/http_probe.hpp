@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "dslim/probe.hpp"
-#include "probe/unique_fd.hpp"
+#include "dslim/unique_fd.hpp"
 
 namespace dslim::probe::detail {
 

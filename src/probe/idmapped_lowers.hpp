@@ -7,8 +7,8 @@
 // host filesystem) as detached trees; the sandbox moves them into its own mount namespace.
 #include <vector>
 
+#include "dslim/unique_fd.hpp"
 #include "probe/root_layout.hpp"
-#include "probe/unique_fd.hpp"
 
 namespace dslim::probe::detail {
 

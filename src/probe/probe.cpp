@@ -14,6 +14,7 @@
 
 #include "dslim/error.hpp"
 #include "dslim/probe.hpp"
+#include "probe/fd_passing.hpp"
 #include "probe/http_probe.hpp"
 #include "probe/sandbox.hpp"
 #include "probe/tracer.hpp"
@@ -55,7 +56,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using detail::Message;
 using detail::MsgType;
-using detail::UniqueFd;
 
 constexpr auto kSetupLimit = std::chrono::seconds(30);  // a hung mount, not a slow machine
 constexpr auto kKillGrace = std::chrono::seconds(2);    // between SIGTERM and SIGKILL
@@ -66,26 +66,8 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
 
 // One message, and the descriptor riding along with it if any; false when none is waiting.
 bool receive(int sock, Message& m, UniqueFd& fd) {
-  iovec iov{&m, sizeof m};
-  union {
-    cmsghdr align;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } control{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  if (n != static_cast<ssize_t>(sizeof m)) return false;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int received;
-      std::memcpy(&received, CMSG_DATA(c), sizeof received);
-      fd.reset(received);
-    }
-  }
-  return true;
+  return detail::receive_with_fd(sock, &m, sizeof m, MSG_DONTWAIT, fd) ==
+         static_cast<ssize_t>(sizeof m);
 }
 
 class Run {

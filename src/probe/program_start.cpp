@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "probe/fd_passing.hpp"
 #include "probe/sandbox_plan.hpp"
 #include "probe/seccomp_filter.hpp"
 
@@ -55,22 +56,7 @@ bool set_stdio(const ChildPlan& plan) {
 // call must find someone listening, and a supervisor that is gone must not let it run.
 bool hand_over_listener(const ChildPlan& plan, int listener) {
   Message m{MsgType::Listener, Step::Seccomp, 0, 0};
-  iovec iov{&m, sizeof m};
-  union {
-    cmsghdr align;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } control{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &listener, sizeof(int));
-  if (sendmsg(plan.sock, &msg, MSG_NOSIGNAL) < 0) return false;
+  if (send_with_fd(plan.sock, &m, sizeof m, listener) < 0) return false;
   close(listener);
   Message ack{};
   ssize_t n;

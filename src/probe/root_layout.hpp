@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/unique_fd.hpp"
+#include "dslim/unique_fd.hpp"
 
 namespace dslim::probe::detail {
 

@@ -5,8 +5,8 @@
 #include <sys/types.h>
 
 #include "dslim/probe.hpp"
+#include "dslim/unique_fd.hpp"
 #include "probe/sandbox_plan.hpp"
-#include "probe/unique_fd.hpp"
 
 namespace dslim::probe::detail {
 

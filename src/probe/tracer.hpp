@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "dslim/probe.hpp"
+#include "dslim/unique_fd.hpp"
 #include "probe/syscall_table.hpp"
-#include "probe/unique_fd.hpp"
 
 namespace dslim::probe::detail {
 

@@ -22,35 +22,13 @@
 
 #include "dslim/error.hpp"
 #include "dslim/rootfs.hpp"
+#include "dslim/unique_fd.hpp"
 #include "mapped_file.hpp"
 
 namespace dslim::rootfs {
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& o) noexcept : fd_(o.release()) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.release();
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 // Reads with pread through a descriptor held open: no mapping, no page faults.
 class PreadReader : public FileReader {

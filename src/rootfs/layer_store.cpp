@@ -15,26 +15,14 @@
 #include "dslim/digest.hpp"
 #include "dslim/fd_io.hpp"
 #include "dslim/layered_rootfs.hpp"
+#include "dslim/unique_fd.hpp"
 #include "layer_file.hpp"
 #include "mapped_file.hpp"
 
 namespace dslim::rootfs {
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 // An anonymous file in `dir`; `named` is set when the file system has no
 // O_TMPFILE and a named temporary had to be made instead.

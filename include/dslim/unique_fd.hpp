@@ -1,10 +1,10 @@
 #pragma once
-// An owned file descriptor, closed when it goes out of scope.
+// An owned file descriptor, closed when it goes out of scope (moves, never copies).
 #include <unistd.h>
 
 #include <utility>
 
-namespace dslim::probe::detail {
+namespace dslim {
 
 class UniqueFd {
  public:
@@ -31,4 +31,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace dslim::probe::detail
+}  // namespace dslim
