@@ -26,6 +26,8 @@ oci::ImageConfig sample_config() {
   c.config.working_dir = "/";
   c.config.exposed_ports = {"80/tcp"};
   c.config.labels = {{"b", "2"}, {"a", "1"}};
+  c.config.volumes = {"/data", "/var/cache"};
+  c.config.stop_signal = "SIGQUIT";
   c.diff_ids = {"sha256:" + std::string(64, 'a')};
   c.history = {{"1970-01-01T00:00:00Z", "dslim", "dslim binary app", false}};
   return c;
@@ -65,6 +67,8 @@ TEST_CASE("config JSON is compact, sorted and round-trips") {
   CHECK(j.find(": ") == std::string::npos);
   CHECK(j.rfind("{\"architecture\":\"arm\",\"config\":{\"Cmd\":", 0) == 0);
   CHECK(j.find("\"ExposedPorts\":{\"80/tcp\":{}}") != std::string::npos);
+  CHECK(j.find("\"StopSignal\":\"SIGQUIT\",\"User\"") != std::string::npos);
+  CHECK(j.find("\"Volumes\":{\"/data\":{},\"/var/cache\":{}}") != std::string::npos);
   CHECK(j.find("\"rootfs\":{\"diff_ids\":[") != std::string::npos);
   CHECK(j.find("\"type\":\"layers\"") != std::string::npos);
   CHECK(j.find("\"variant\":\"v7\"") != std::string::npos);
@@ -111,11 +115,12 @@ TEST_CASE("parsers accept Docker media types and nulls") {
     "layers":[]})";
   CHECK(oci::parse_manifest(j, "m").media_type == oci::media_type::kDockerManifest);
   auto c = oci::parse_config(
-      R"({"architecture":"amd64","os":"linux","config":{"Entrypoint":null,"Cmd":["sh"]},
+      R"({"architecture":"amd64","os":"linux","config":{"Entrypoint":null,"Cmd":["sh"],"Volumes":null},
           "rootfs":{"type":"layers","diff_ids":[]},"history":[{"created_by":"x","empty_layer":true}]})",
       "c");
   CHECK(c.config.entrypoint.empty());
   CHECK(c.config.cmd == std::vector<std::string>{"sh"});
+  CHECK(c.config.volumes.empty());
   CHECK(c.history.at(0).empty_layer);
 }
 

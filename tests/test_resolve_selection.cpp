@@ -76,7 +76,8 @@ TEST_CASE("presets: generated files, source files, env and owners") {
     CHECK(has(plan.paths, p));
   }
   CHECK(fs.lstat("/tmp")->mode == 01777);
-  CHECK(plan.owners.at("/home/nonroot") == 65532);
+  CHECK(plan.owners.at("/home/nonroot").uid == 65532);
+  CHECK(plan.owners.at("/home/nonroot").gid == 65532);
   CHECK(plan.env == std::vector<std::string>{"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"});
   CHECK(plan.needed == std::vector<std::string>{"libnss_files.so.2", "libnss_dns.so.2"});
   CHECK(plan.programs == std::vector<std::string>{"/bin/sh"});

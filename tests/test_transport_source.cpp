@@ -45,8 +45,9 @@ void check_merged(const ImageSource& src) {
   CHECK(text(*src.fs, "/etc/hello.txt") == "top\n");
   CHECK_FALSE(src.fs->lstat("/usr/lib/libx.so.1"));
   CHECK(text(*src.fs, "/usr/lib/liby.so.1") == "y");
-  CHECK(src.env == std::vector<std::string>{"PATH=/bin", "A=1"});
-  CHECK(src.platform.architecture == "amd64");
+  CHECK(src.config.config.env == std::vector<std::string>{"PATH=/bin", "A=1"});
+  CHECK(src.config.platform.architecture == "amd64");
+  CHECK(src.size > 0);
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #pragma once
 // An image as a source root (`--from oci:…`, `oci-archive:…`,
-// `docker-archive:…`): its layers merged into a LayeredRootFs, plus what the
-// resolver needs from its config.
+// `docker-archive:…`): its layers merged into a LayeredRootFs, and its config.
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,8 +26,8 @@ struct SourceOptions {
 
 struct ImageSource {
   std::unique_ptr<rootfs::LayeredRootFs> fs;
-  std::vector<std::string> env;  // the config's Env ("K=V"), e.g. LD_LIBRARY_PATH
-  oci::Platform platform;
+  oci::ImageConfig config;  // Env (LD_LIBRARY_PATH), platform, what `dslim image` keeps
+  uint64_t size = 0;        // manifest, config and compressed layers: as pulled
 };
 
 // Loads the image (every blob checked against its digest) and merges its

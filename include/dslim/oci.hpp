@@ -57,6 +57,8 @@ struct ContainerConfig {
   std::string working_dir;
   std::vector<std::string> exposed_ports;  // "80/tcp"; kept sorted and unique in the JSON
   std::map<std::string, std::string> labels;
+  std::vector<std::string> volumes;  // "/data"; kept sorted and unique in the JSON
+  std::string stop_signal;           // "SIGQUIT"; empty: the runtime's SIGTERM
   bool operator==(const ContainerConfig&) const = default;
 };
 

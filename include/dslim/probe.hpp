@@ -66,9 +66,11 @@ struct ProbeSpec {
   std::vector<std::string> argv;  // argv[0] an in-root path, or a name looked up on env's PATH
   std::vector<std::string> env;   // K=V, exactly the program's environment
   std::string workdir = "/";
-  uint32_t uid = 0, gid = 0;                 // inside the sandbox
-  std::chrono::milliseconds timeout{10000};  // then SIGTERM to the whole tree, SIGKILL 2 s later
-  bool trace = true;  // false: the same sandbox, untraced (the benchmark's baseline)
+  uint32_t uid = 0, gid = 0;  // inside the sandbox
+  std::chrono::milliseconds timeout{
+      10000};            // then stop_signal to the whole tree, SIGKILL 2 s later
+  int stop_signal = 15;  // SIGTERM; an image's StopSignal
+  bool trace = true;     // false: the same sandbox, untraced (the benchmark's baseline)
   // Host descriptors given to the program as its stdin, stdout and stderr; -1: /dev/null.
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   // A server: once http_port accepts on the sandbox's loopback (127.0.0.1, else ::1), each

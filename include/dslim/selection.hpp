@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dslim/accounts.hpp"
 #include "dslim/resolver.hpp"
 #include "dslim/rootfs.hpp"
 
@@ -31,12 +32,12 @@ const char* to_string(Preset preset);
 std::vector<Preset> parse_presets(const std::vector<std::string>& names);
 
 struct PresetPlan {
-  std::set<std::string> paths;             // taken from the root (after generated files are added)
-  std::vector<std::string> env;            // e.g. SSL_CERT_FILE=...
-  std::vector<std::string> needed;         // libraries loaded at run time (NSS modules)
-  std::vector<std::string> programs;       // programs to resolve from the root (/bin/sh)
-  std::map<std::string, uint32_t> owners;  // path -> uid (= gid) other than root
-  std::vector<std::string> warnings;       // inferred presets the source cannot satisfy
+  std::set<std::string> paths;        // taken from the root (after generated files are added)
+  std::vector<std::string> env;       // e.g. SSL_CERT_FILE=...
+  std::vector<std::string> needed;    // libraries loaded at run time (NSS modules)
+  std::vector<std::string> programs;  // programs to resolve from the root (/bin/sh)
+  std::map<std::string, rootfs::UserIds> owners;  // path -> owner other than root
+  std::vector<std::string> warnings;              // inferred presets the source cannot satisfy
 };
 
 // What the presets need to know of the programs' libc.

@@ -8,11 +8,14 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "dslim/accounts.hpp"
 #include "dslim/inferred_needs.hpp"
+#include "dslim/oci.hpp"
 #include "dslim/probe.hpp"
 #include "dslim/resolver.hpp"
 #include "dslim/rootfs.hpp"
@@ -22,7 +25,9 @@ namespace dslim::slim {
 
 // One --probe: the image's entrypoint run in a sandbox over the source.
 struct ProbeRequest {
-  std::vector<std::string> args;  // after the entrypoint (shell words of --probe)
+  // After the entrypoint (shell words of --probe); none: the request's Cmd,
+  // as `docker run IMAGE` runs it. Without an entrypoint, the whole command.
+  std::optional<std::vector<std::string>> args;
   // --probe-http: the program serves on this port of the sandbox's loopback;
   // each path is fetched once it accepts, then the program is stopped.
   uint16_t http_port = 0;
@@ -64,22 +69,33 @@ struct SlimRequest {
   bool allow_missing_symbols = false;  // symbol errors become warnings
   resolve::Options resolve;            // bounds; LD_LIBRARY_PATH is taken from `env`
 
-  // Probes (--probe): run with the image's Entrypoint (default: the first
-  // APP at its place), `user` and `workdir`; `cmd` is what --probe-http runs
-  // the entrypoint with when its probe names no arguments.
+  // Probes (--probe): run with the image's Entrypoint (none: the first APP
+  // at its place; empty: the probe's arguments are the whole command),
+  // `user` and `workdir`; `cmd` is what a probe without arguments runs the
+  // entrypoint with. At the timeout, `stop_signal`, then SIGKILL.
   std::vector<ProbeRequest> probes;
   std::chrono::milliseconds probe_timeout{10000};
-  std::vector<std::string> entrypoint, cmd;
+  std::optional<std::vector<std::string>> entrypoint;
+  std::vector<std::string> cmd;
   std::string user, workdir;
+  int stop_signal = 15;  // SIGTERM
+
+  // What `dslim image` keeps of its source (binary: off): every file's
+  // owner and group as the source has them (modes are always kept); the
+  // directories the config names (WorkingDir, Volumes), made when the
+  // source lacks them; and, for `user`, its /etc/passwd and /etc/group lines.
+  bool keep_owners = false;
+  std::vector<std::string> dirs;
+  bool user_accounts = false;
 };
 
 struct SlimPlan {
-  std::vector<std::string> entry_paths;    // image paths of the APPs, then the picks
-  std::set<std::string> paths;             // every path the layer takes from the overlay
-  std::map<std::string, uint32_t> owners;  // path -> uid (= gid) other than root
-  std::vector<std::string> env;            // what the presets add to the Env (SSL_CERT_FILE=...)
-  elf::ElfInfo arch;                       // the first program's: the image's platform
-  resolve::Graph graph;                    // every program's closure
+  std::vector<std::string> entry_paths;           // image paths of the APPs, then the picks
+  std::set<std::string> paths;                    // every path the layer takes from the overlay
+  std::map<std::string, rootfs::UserIds> owners;  // path -> owner other than root
+  std::vector<std::string> env;  // what the presets add to the Env (SSL_CERT_FILE=...)
+  elf::ElfInfo arch;             // the first program's: the image's platform
+  resolve::Graph graph;          // every program's closure
   std::vector<resolve::InferredNeed> inferred;
   // Every symbol problem (errors first); with allow_missing_symbols none is an error.
   std::vector<resolve::SymbolProblem> symbols;
@@ -87,6 +103,23 @@ struct SlimPlan {
   std::vector<std::string> notes;     // what inference left to the user (-v)
   std::vector<ProbeReport> probes;
 };
+
+// The program an image's config runs, in `fs`: Entrypoint[0], else Cmd[0];
+// a name without a slash is looked up along the config's PATH (the
+// runtime's default when it has none), a relative path from its WorkingDir.
+// `files` are the command's arguments that are absolute paths of regular
+// files in `fs` (the script a interpreter runs). Throws dslim::Error naming
+// `what` (the image) when there is no command or the program is not there.
+struct EntryCommand {
+  std::string program;
+  std::vector<std::string> files;
+};
+EntryCommand find_entry_command(const rootfs::RootFs& fs, const oci::ContainerConfig& config,
+                                const std::string& what);
+
+// "SIGQUIT", "QUIT", "3", "SIGRTMIN+3": the signal's number. Throws
+// dslim::Error naming `what` for anything else.
+int parse_signal(const std::string& name, const std::string& what);
 
 // Plans the image over `overlay` (the source, where the APPs and --add files
 // are laid). Throws dslim::Error for

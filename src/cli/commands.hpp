@@ -11,6 +11,7 @@ struct GlobalOptions {
 
 void add_deps_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_binary_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_image_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_inspect_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 struct SourceFlags;

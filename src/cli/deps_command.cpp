@@ -26,7 +26,7 @@ int run_deps(const DepsOptions& opt) {
     throw Error("deps: name at least one APP or --pick PATH", ErrorKind::Usage);
   }
   Source source = open_source(opt.source, opt.apps);
-  std::vector<std::string> env = source.env;
+  std::vector<std::string> env = source.env();
   env.insert(env.end(), opt.env.begin(), opt.env.end());
   resolve::Options options = resolve_options(opt.source, env);
   auto programs =

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   add_binary_command(app, global, exit_code);
+  add_image_command(app, global, exit_code);
   add_deps_command(app, global, exit_code);
   add_inspect_command(app, global, exit_code);
 

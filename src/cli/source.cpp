@@ -144,7 +144,8 @@ Source open_source(const SourceFlags& flags, const std::vector<std::string>& app
   options.transport = transport_options(flags);
   ImageSource image = open_image_source(parsed, options);
   source.fs = std::move(image.fs);
-  source.env = std::move(image.env);
+  source.config = std::move(image.config);
+  source.size = image.size;
   return source;
 }
 

@@ -65,8 +65,14 @@ void log_layer(const rootfs::LayerReport& report);
 struct Source {
   std::string ref;  // as the user typed it
   std::unique_ptr<rootfs::RootFs> fs;
-  std::string host_dir;          // for dir: references, the canonical host directory
-  std::vector<std::string> env;  // the image config's Env (K=V)
+  std::string host_dir;                    // for dir: references, the canonical host directory
+  std::optional<oci::ImageConfig> config;  // an image's; none for dir:
+  uint64_t size = 0;                       // an image's bytes as pulled (manifest, config, layers)
+
+  // The image config's Env (K=V); empty for dir:.
+  std::vector<std::string> env() const {
+    return config ? config->config.env : std::vector<std::string>{};
+  }
 };
 
 // Opens a `--from` reference; `apps` pick the default platform. Throws

@@ -129,13 +129,16 @@ std::string to_json(const ImageConfig& c) {
   if (!cc.env.empty()) cfg["Env"] = cc.env;
   if (!cc.user.empty()) cfg["User"] = cc.user;
   if (!cc.working_dir.empty()) cfg["WorkingDir"] = cc.working_dir;
-  if (!cc.exposed_ports.empty()) {
-    json ports = json::object();
-    for (const auto& p : std::set<std::string>(cc.exposed_ports.begin(), cc.exposed_ports.end()))
-      ports[p] = json::object();
-    cfg["ExposedPorts"] = ports;
-  }
+  // ExposedPorts and Volumes are sets in the JSON: objects whose values are {}.
+  auto set_of = [](const std::vector<std::string>& keys) {
+    json out = json::object();
+    for (const auto& k : std::set<std::string>(keys.begin(), keys.end())) out[k] = json::object();
+    return out;
+  };
+  if (!cc.exposed_ports.empty()) cfg["ExposedPorts"] = set_of(cc.exposed_ports);
   if (!cc.labels.empty()) cfg["Labels"] = cc.labels;
+  if (!cc.volumes.empty()) cfg["Volumes"] = set_of(cc.volumes);
+  if (!cc.stop_signal.empty()) cfg["StopSignal"] = cc.stop_signal;
 
   json j = {{"architecture", c.platform.architecture},
             {"os", c.platform.os},
@@ -194,11 +197,18 @@ ImageConfig parse_config(std::string_view text, const std::string& what) {
     cc.env = r.strings(r.optional(*cfg, "config", "Env"), "config.Env");
     cc.user = r.opt_string(*cfg, "config", "User");
     cc.working_dir = r.opt_string(*cfg, "config", "WorkingDir");
-    if (const json* ports = r.optional(*cfg, "config", "ExposedPorts")) {
-      if (!ports->is_object()) r.fail("config.ExposedPorts", "expected an object");
-      for (const auto& [k, v] : ports->items()) cc.exposed_ports.push_back(k);
-    }
+    auto keys = [&](const char* name) {
+      std::vector<std::string> out;
+      if (const json* set = r.optional(*cfg, "config", name)) {
+        if (!set->is_object()) r.fail(std::string("config.") + name, "expected an object");
+        for (const auto& [k, v] : set->items()) out.push_back(k);
+      }
+      return out;
+    };
+    cc.exposed_ports = keys("ExposedPorts");
     cc.labels = r.string_map(r.optional(*cfg, "config", "Labels"), "config.Labels");
+    cc.volumes = keys("Volumes");
+    cc.stop_signal = r.opt_string(*cfg, "config", "StopSignal");
   }
   const json& rootfs = r.field(j, "", "rootfs");
   c.diff_ids = r.strings(&r.field(rootfs, "rootfs", "diff_ids"), "rootfs.diff_ids");

@@ -127,9 +127,9 @@ class Run {
     }
   }
 
-  // The whole tree: PID 1 passes SIGTERM on to every process of the namespace.
+  // The whole tree: PID 1 passes the stop signal on to every process of the namespace.
   void terminate(Clock::time_point now) {
-    sandbox_.signal(SIGTERM);
+    sandbox_.signal(spec_.stop_signal);
     term_sent_ = true;
     kill_at_ = now + kKillGrace;
   }

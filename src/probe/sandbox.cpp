@@ -118,6 +118,7 @@ Sandbox::Sandbox(const ProbeSpec& spec, bool dry_run) : spec_(spec) {
   p.uid = spec.uid;
   p.gid = spec.gid;
   p.workdir = spec.workdir.empty() ? "/" : spec.workdir;
+  p.stop_signal = spec.stop_signal;
   p.candidates = exec_candidates(spec);
   p.argv_store = spec.argv;
   p.env_store = spec.env;

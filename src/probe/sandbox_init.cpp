@@ -118,12 +118,12 @@ void forward_signal(int sig) {
   kill(-1, sig);
 }
 
-bool install_signal_handlers() {
+bool install_signal_handlers(int stop_signal) {
   struct sigaction sa {};
   sa.sa_handler = forward_signal;
   sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
-    if (sigaction(sig, &sa, nullptr) != 0) return false;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, stop_signal}) {
+    if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, &sa, nullptr) != 0) return false;
   }
   // SIGCHLD as the supervisor may have set it (SIG_IGN would reap behind our back).
   sa.sa_handler = SIG_DFL;
@@ -311,7 +311,7 @@ void sandbox_init(const ChildPlan& plan) {
   dev_links();
   if (sethostname("dslim-probe", 11) != 0) fail(plan, Step::Hostname);
   if (!loopback_up()) fail(plan, Step::Loopback);
-  if (!install_signal_handlers()) fail(plan, Step::Signals);
+  if (!install_signal_handlers(plan.stop_signal)) fail(plan, Step::Signals);
 
   send_message(plan.sock, MsgType::Ready);
   if (plan.dry_run) _exit(0);

@@ -5,6 +5,7 @@
 // exist: so they only read this plan and make system calls, never allocate.
 #include <linux/filter.h>
 #include <sys/types.h>
+#include <csignal>
 
 #include <string>
 #include <vector>
@@ -39,6 +40,7 @@ struct ChildPlan {
   gid_t gid = 0;
 
   std::string workdir;
+  int stop_signal = SIGTERM;            // PID 1 passes it on to the tree, as it does SIGTERM
   std::vector<std::string> candidates;  // argv[0], or its PATH lookups in order
   std::vector<std::string> argv_store, env_store;
   std::vector<char*> argv, envp;  // null-terminated views of the stores

@@ -3,6 +3,7 @@
 #include <array>
 #include <set>
 
+#include "dslim/accounts.hpp"
 #include "dslim/error.hpp"
 #include "dslim/gconv.hpp"
 #include "dslim/selection.hpp"
@@ -76,28 +77,11 @@ void tzdata(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
 // program's configuration names (nginx's www-data, postgres), and none of a
 // developer machine's people (ids from 1000).
 std::string with_system_accounts(const rootfs::RootFs& fs, const char* file, std::string base) {
-  auto source = rootfs::read_text(fs, file);
-  if (!source) return base;
+  const bool passwd = std::string_view(file).ends_with("passwd");
   std::set<std::string> names;
-  for (size_t at = 0; at < base.size();) {
-    names.insert(base.substr(at, base.find(':', at) - at));
-    const size_t end = base.find('\n', at);
-    at = end == std::string::npos ? base.size() : end + 1;
-  }
-  size_t at = 0;
-  while (at < source->size()) {
-    size_t end = source->find('\n', at);
-    if (end == std::string::npos) end = source->size();
-    const std::string line = source->substr(at, end - at);
-    at = end + 1;
-    // name:password:id:...
-    const size_t c1 = line.find(':'), c2 = line.find(':', c1 + 1), c3 = line.find(':', c2 + 1);
-    if (c1 == 0 || c3 == std::string::npos || line.find('\0') != std::string::npos) continue;
-    const std::string id = line.substr(c2 + 1, c3 - c2 - 1);
-    if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos)
-      continue;
-    if (std::stoul(id) >= 1000 || !names.insert(line.substr(0, c1)).second) continue;
-    base += line + "\n";
+  for (const auto& account : rootfs::parse_accounts(base, passwd)) names.insert(account.name);
+  for (const auto& account : rootfs::read_accounts(fs, file)) {
+    if (account.id < 1000 && names.insert(account.name).second) base += account.line + "\n";
   }
   return base;
 }
@@ -112,7 +96,7 @@ void passwd(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
   select_entry(fs, fs.add_dir("/root", 0700), plan.paths);
   std::string home = fs.add_dir("/home/nonroot", 0700);
   select_entry(fs, home, plan.paths);
-  plan.owners[home] = kNonroot;
+  plan.owners[home] = {kNonroot, kNonroot};
 }
 
 void nss(rootfs::OverlayRootFs& fs, PresetPlan& plan, const PresetContext& context) {

@@ -56,6 +56,16 @@ std::optional<std::string> script_of(const std::string& app) {
   return elf::script_interpreter(bytes);
 }
 
+// The same for a program of the root (a pick, an image's entrypoint).
+std::optional<std::string> script_in(const rootfs::RootFs& fs, const std::string& path) {
+  const auto found = rootfs::resolve(fs, path);
+  if (!found || found->stat.type != rootfs::FileType::Regular) return std::nullopt;
+  const auto reader = fs.open_reader(found->path, found->stat);
+  std::vector<std::byte> head(std::min<uint64_t>(reader->size(), 256));
+  reader->read(0, head);
+  return elf::script_interpreter(head);
+}
+
 std::optional<resolve::NeedKind> need_kind(resolve::Preset preset) {
   switch (preset) {
     case resolve::Preset::Passwd:
@@ -121,6 +131,9 @@ class Planner {
     }
 
     for (const auto& path : plan_.graph.files()) plan_.paths.insert(path);
+    for (const auto& dir : request_.dirs) config_dir(dir);
+    if (request_.user_accounts && !request_.user.empty()) user_accounts();
+    if (request_.keep_owners) source_owners();
     plan_.symbols = resolve::check_symbols(plan_.graph, symbols_);
     if (request_.allow_missing_symbols) {
       for (auto& problem : plan_.symbols) problem.error = false;
@@ -159,6 +172,62 @@ class Planner {
       plan_.probes.push_back(prober.run(probe, plan_.paths));
   }
 
+  // A directory the config names (WorkingDir, a volume): the source's, with
+  // its mode and owner, else an empty one.
+  void config_dir(const std::string& dir) {
+    if (!dir.starts_with('/')) return;  // the runtime takes a relative WorkingDir from /
+    const auto found = rootfs::resolve(overlay_, dir);
+    if (found && found->stat.type != rootfs::FileType::Directory)
+      throw Error(dir + " in " + overlay_.describe() +
+                  " is not a directory, but the config names it as one");
+    if (!found) overlay_.add_dir(rootfs::normalize(dir), 0755);
+    resolve::select_entry(overlay_, dir, plan_.paths);
+  }
+
+  // The user's line in /etc/passwd and its group's in /etc/group: the
+  // source's files when the image takes them whole, else files of root's
+  // lines (when the source has them) and the user's.
+  void user_accounts() {
+    const std::string user = request_.user.substr(0, request_.user.find(':'));
+    const auto colon = request_.user.find(':');
+    const auto ids = rootfs::user_ids(overlay_, request_.user, "User " + request_.user);
+    const std::string group =
+        colon == std::string::npos ? std::to_string(ids.gid) : request_.user.substr(colon + 1);
+    account_file("/etc/passwd", {"root", user});
+    account_file("/etc/group", {"root", group});
+  }
+
+  void account_file(const std::string& file, const std::vector<std::string>& keys) {
+    const bool passwd = file.ends_with("passwd");
+    const auto image = rootfs::resolve(overlay_, file);
+    // What the image takes already (the source's file, a preset's), or nothing.
+    std::string text;
+    if (image && plan_.paths.contains(image->path))
+      text = rootfs::read_text(overlay_, file).value_or("");
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    const auto source = rootfs::read_accounts(overlay_.lower(), file);
+    bool added = false;
+    for (const auto& key : keys) {
+      if (rootfs::find_account(rootfs::parse_accounts(text, passwd), key)) continue;
+      // A numeric id the source has no line for needs none: the kernel takes numbers.
+      if (const auto line = rootfs::find_account(source, key)) {
+        text += line->line + "\n";
+        added = true;
+      }
+    }
+    if (added) resolve::select_entry(overlay_, overlay_.add_file(file, text, 0644), plan_.paths);
+  }
+
+  // Every path's owner and group as the source has them: what `dslim image`
+  // keeps (nginx's /var/lib/nginx/body is www-data's, mode 700).
+  void source_owners() {
+    for (const auto& path : plan_.paths) {
+      if (plan_.owners.contains(path)) continue;
+      const auto st = overlay_.lstat(path);
+      if (st && (st->uid != 0 || st->gid != 0)) plan_.owners[path] = {st->uid, st->gid};
+    }
+  }
+
   static resolve::Options with_library_path(const SlimRequest& request) {
     resolve::Options options = request.resolve;
     options.ld_library_path = env_value(request.env, "LD_LIBRARY_PATH");
@@ -190,8 +259,15 @@ class Planner {
     }
     for (const auto& add : request_.adds) add_host(add);
     for (const auto& pick : request_.picks) {
-      programs_.push_back(resolve::program_from_root(overlay_, pick, max_elf_size));
       plan_.entry_paths.push_back(pick);
+      if (auto interp = script_in(overlay_, pick)) {
+        if (interp->empty())
+          throw Error(pick + " in " + overlay_.describe() + ": script with an empty #! line");
+        resolve::select_entry(overlay_, pick, plan_.paths);
+        script_interps.push_back(*interp);
+        continue;
+      }
+      programs_.push_back(resolve::program_from_root(overlay_, pick, max_elf_size));
     }
     for (const auto& interp : script_interps) {
       programs_.push_back(resolve::program_from_root(overlay_, interp, max_elf_size));

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <sstream>
 
+#include "dslim/accounts.hpp"
 #include "dslim/error.hpp"
 #include "dslim/materialize.hpp"
 #include "dslim/probe.hpp"
@@ -47,39 +47,6 @@ class TempDirectory {
  private:
   std::string path_;
 };
-
-// "65532", "nonroot", "1000:1000", "app:staff": numbers, or names looked up
-// in the image's own /etc/passwd and /etc/group.
-std::pair<uint32_t, uint32_t> user_ids(const std::string& user, const rootfs::RootFs& fs) {
-  if (user.empty()) return {0, 0};
-  const auto colon = user.find(':');
-  const std::string name = user.substr(0, colon);
-  const std::string group = colon == std::string::npos ? "" : user.substr(colon + 1);
-  auto lookup = [&](const char* file, const std::string& key,
-                    int field) -> std::optional<uint32_t> {
-    if (!key.empty() && key.find_first_not_of("0123456789") == std::string::npos)
-      return static_cast<uint32_t>(std::stoul(key));
-    auto text = rootfs::read_text(fs, file);
-    if (!text) return std::nullopt;
-    std::istringstream lines(*text);
-    for (std::string line; std::getline(lines, line);) {
-      std::vector<std::string> fields;
-      std::istringstream parts(line);
-      for (std::string f; std::getline(parts, f, ':');) fields.push_back(f);
-      if (fields.size() > static_cast<size_t>(field) && fields[0] == key &&
-          !fields[field].empty() &&
-          fields[field].find_first_not_of("0123456789") == std::string::npos)
-        return static_cast<uint32_t>(std::stoul(fields[field]));
-    }
-    return std::nullopt;
-  };
-  const auto uid = lookup("/etc/passwd", name, 2);
-  if (!uid) throw Error("--user " + user + ": no user " + name + " in the image's /etc/passwd");
-  std::optional<uint32_t> gid =
-      group.empty() ? lookup("/etc/passwd", name, 3) : lookup("/etc/group", group, 2);
-  if (!gid) gid = *uid;
-  return {*uid, *gid};
-}
 
 // Paths the sandbox mounts itself: never the source's.
 bool sandbox_own(const std::string& path) {
@@ -158,18 +125,16 @@ Prober::Prober(const SlimRequest& request, const rootfs::OverlayRootFs& overlay,
                 "; dslim never runs the program outside one");
   }
   Layout& l = *layout_;
-  l.entrypoint =
-      request.entrypoint.empty() ? std::vector<std::string>{first_entry} : request.entrypoint;
+  l.entrypoint = request.entrypoint.value_or(std::vector<std::string>{first_entry});
   // A program for another machine runs only through qemu-user: say so
   // before making anything.
-  const auto entry = l.entrypoint.front().starts_with("/")
-                         ? rootfs::resolve(overlay, l.entrypoint.front())
-                         : std::nullopt;
+  const auto entry =
+      first_entry.starts_with("/") ? rootfs::resolve(overlay, first_entry) : std::nullopt;
   if (entry && entry->stat.type == rootfs::FileType::Regular) {
     const auto reader = overlay.open_reader(entry->path, entry->stat);
     std::vector<std::byte> head(std::min<uint64_t>(reader->size(), 256));
     reader->read(0, head);
-    if (auto why = probe::foreign_program_problem(l.entrypoint.front(), head))
+    if (auto why = probe::foreign_program_problem(first_entry, head))
       throw Error("--probe: " + *why);
   }
   if (const auto* dir = dynamic_cast<const rootfs::DirRootFs*>(&overlay.lower())) {
@@ -201,7 +166,9 @@ Prober::Prober(const SlimRequest& request, const rootfs::OverlayRootFs& overlay,
     for (const auto& [host, at] : l.files) l.write_out(rootfs::parent_dir(at));
   }
   l.env = env;
-  std::tie(l.uid, l.gid) = user_ids(request.user, overlay);
+  const auto ids = rootfs::user_ids(overlay, request.user, "user " + request.user);
+  l.uid = ids.uid;
+  l.gid = ids.gid;
 }
 
 Prober::~Prober() = default;
@@ -212,13 +179,15 @@ ProbeReport Prober::run(const ProbeRequest& probe, std::set<std::string>& paths)
   spec.root = l.root;
   spec.files = l.files;
   spec.argv = l.entrypoint;
-  const auto& args = probe.args.empty() && probe.http_port != 0 ? request_.cmd : probe.args;
+  const auto& args = probe.args.value_or(request_.cmd);
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  if (spec.argv.empty()) throw Error("--probe: no command to run (no Entrypoint, Cmd or ARGS)");
   spec.env = l.env;
   spec.workdir = request_.workdir.empty() ? "/" : request_.workdir;
   spec.uid = l.uid;
   spec.gid = l.gid;
   spec.timeout = request_.probe_timeout;
+  spec.stop_signal = request_.stop_signal;
   spec.http_port = probe.http_port;
   spec.http_paths = probe.http_paths;
   if (l.image) {

@@ -18,8 +18,8 @@ ImageSource open_image_source(const Reference& ref, const SourceOptions& options
   source.fs = std::make_unique<rootfs::LayeredRootFs>(ref.str(), std::move(layers), store,
                                                       options.limits, options.observer);
   source.fs->set_max_symlink_hops(options.max_symlink_hops);
-  source.env = image.config.config.env;
-  source.platform = image.config.platform;
+  source.config = image.config;
+  source.size = image.total_size();
   return source;
 }
 

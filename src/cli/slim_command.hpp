@@ -1,0 +1,62 @@
+#pragma once
+// What `binary` and `image` share: the flags that shape the plan (--include,
+// --add, --with, --without, --probe...) and how a plan becomes an image
+// (the layer, --max-size, the output, the report).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/source.hpp"
+#include "dslim/image.hpp"
+#include "dslim/slim.hpp"
+
+namespace dslim::cli {
+
+struct SlimFlags {
+  SourceFlags source;
+  std::string output;
+  std::vector<std::string> env;
+  std::vector<std::string> includes;
+  std::vector<std::string> adds;
+  std::vector<std::string> with;
+  std::vector<std::string> without;
+  bool allow_missing_symbols = false;
+  std::vector<std::string> probes;
+  double probe_timeout = 10;
+  std::vector<std::string> probe_http;
+  std::string compression = "gzip";
+  std::string max_size;
+  std::string report = "text";
+};
+
+// -o, --env, --include, --add, --with, --without, --allow-missing-symbols,
+// --probe, --probe-timeout, --probe-http, --compression, --max-size, --report.
+// `probe_help` says what a probe runs.
+void add_slim_options(CLI::App* cmd, SlimFlags& flags, const std::string& probe_help);
+
+// The request's fields the shared flags give (`apps`, `picks`, the config
+// and the probes' command are the command's own).
+void fill_request(const SlimFlags& flags, slim::SlimRequest& request);
+
+// "--entrypoint /app" or a JSON array: '["/app", "--flag"]'.
+std::vector<std::string> command_words(const std::string& text, const char* option);
+
+// SOURCE_DATE_EPOCH, or 0.
+int64_t source_date_epoch();
+
+// The plan written as an image to flags.output, and the report on stdout.
+// Missing libraries and symbols are reported and thrown first (nothing is
+// written); so is an image over --max-size. `source_size` (an image
+// source's bytes) adds the "SRC → X from Y (Z%)" line.
+struct SlimOutput {
+  ImageSpec spec;  // config, platform and history; epoch from SOURCE_DATE_EPOCH
+  std::optional<uint64_t> source_size;
+};
+int write_slim_image(const SlimFlags& flags, const Source& source,
+                     const rootfs::OverlayRootFs& overlay, const slim::SlimPlan& plan,
+                     SlimOutput output);
+
+}  // namespace dslim::cli
