@@ -45,6 +45,9 @@ struct PresetContext {
   LoaderKind loader = LoaderKind::Glibc;
   std::string libc_dir;      // in-root directory of glibc's libc.so.6, "" when none
   bool nss_in_libc = false;  // glibc 2.34+: the files and dns modules are built in
+  // passwd takes the source's /etc/passwd and /etc/group as they are (`dslim
+  // image`: the image's own accounts) rather than generating them.
+  bool source_accounts = false;
 };
 
 // Applies presets: generated files (passwd, group, nsswitch.conf, hosts,

@@ -83,10 +83,11 @@ struct SlimRequest {
   // What `dslim image` keeps of its source (binary: off): every file's
   // owner and group as the source has them (modes are always kept); the
   // directories the config names (WorkingDir, Volumes), made when the
-  // source lacks them; and, for `user`, its /etc/passwd and /etc/group lines.
+  // source lacks them; and its accounts: the passwd preset takes the
+  // source's /etc/passwd and /etc/group whole, and `user` gets its lines.
   bool keep_owners = false;
   std::vector<std::string> dirs;
-  bool user_accounts = false;
+  bool source_accounts = false;
 };
 
 struct SlimPlan {

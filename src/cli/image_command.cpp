@@ -52,7 +52,7 @@ int run_image(ImageOptions opt) {
   request.keep_owners = true;
   request.dirs = config.volumes;
   if (!config.working_dir.empty()) request.dirs.push_back(config.working_dir);
-  request.user_accounts = true;
+  request.source_accounts = true;
   slim::SlimPlan plan = slim::plan_image(request, overlay);
 
   SlimOutput output;

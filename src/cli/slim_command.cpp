@@ -102,7 +102,7 @@ std::string render_probes(const slim::SlimPlan& plan) {
     else
       out << "exit " << p.exit_code;
     out << " in " << std::fixed << std::setprecision(2) << p.seconds << " s, " << p.added.size()
-        << " files added";
+        << (p.added.size() == 1 ? " file added" : " files added");
     if (!p.refused.empty()) out << ", " << p.refused.size() << " calls refused";
     out << "\n";
     for (const auto& get : p.http) {

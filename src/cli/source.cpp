@@ -24,9 +24,10 @@ void add_source_options(CLI::App* cmd, SourceFlags& flags, bool with_from) {
                     "oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG], "
                     "docker://HOST/REPO[:TAG|@DIGEST] or REPO[:TAG] (Docker Hub)")
         ->type_name("SRC");
-  cmd->add_option("--platform", flags.platform,
-                  "Image to read from a multi-platform source, e.g. linux/arm64 "
-                  "(default: the APP's own, else linux/amd64)")
+  cmd->add_option(
+         "--platform", flags.platform,
+         std::string("Image to read from a multi-platform source, e.g. linux/arm64 ") +
+             (with_from ? "(default: the APP's own, else linux/amd64)" : "(default linux/amd64)"))
       ->type_name("OS/ARCH[/VARIANT]");
   cmd->add_option("--cache-dir", flags.cache_dir,
                   "Where indexed layers are kept between runs (default "

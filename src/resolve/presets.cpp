@@ -86,7 +86,12 @@ std::string with_system_accounts(const rootfs::RootFs& fs, const char* file, std
   return base;
 }
 
-void passwd(rootfs::OverlayRootFs& fs, PresetPlan& plan) {
+void passwd(rootfs::OverlayRootFs& fs, PresetPlan& plan, const PresetContext& context) {
+  if (context.source_accounts && exists(fs, "/etc/passwd")) {
+    select_entry(fs, "/etc/passwd", plan.paths);
+    if (exists(fs, "/etc/group")) select_entry(fs, "/etc/group", plan.paths);
+    return;
+  }
   select_entry(fs, fs.add_file("/etc/passwd", with_system_accounts(fs, "/etc/passwd", kPasswd)),
                plan.paths);
   select_entry(fs, fs.add_file("/etc/group", with_system_accounts(fs, "/etc/group", kGroup)),
@@ -195,7 +200,7 @@ PresetPlan apply_presets(const std::vector<Preset>& presets, rootfs::OverlayRoot
           tzdata(fs, plan);
           break;
         case Preset::Passwd:
-          passwd(fs, plan);
+          passwd(fs, plan, context);
           break;
         case Preset::Nss:
           nss(fs, plan, context);

@@ -132,7 +132,7 @@ class Planner {
 
     for (const auto& path : plan_.graph.files()) plan_.paths.insert(path);
     for (const auto& dir : request_.dirs) config_dir(dir);
-    if (request_.user_accounts && !request_.user.empty()) user_accounts();
+    if (request_.source_accounts && !request_.user.empty()) user_accounts();
     if (request_.keep_owners) source_owners();
     plan_.symbols = resolve::check_symbols(plan_.graph, symbols_);
     if (request_.allow_missing_symbols) {
@@ -313,6 +313,7 @@ class Planner {
   resolve::PresetContext preset_context() const {
     resolve::PresetContext context;
     context.loader = plan_.graph.loader;
+    context.source_accounts = request_.source_accounts;
     for (size_t n = 0; n < plan_.graph.nodes.size(); ++n) {
       const auto& node = plan_.graph.nodes[n];
       if (node.info.soname != "libc.so.6" || node.real_path.empty()) continue;

@@ -330,24 +330,8 @@ grep -q '^probe "8080": ' "$TMP/http.txt" || fail "http: no probe line for the -
   fail "http: the probe added $(added http http_static | tr '\n' ' '), want /srv /srv/data /srv/data/served.txt"
 [[ $(image_type http /srv/data/served.txt) == file ]] || fail "http: served.txt is not a file in the image"
 # Under runc, in the host's network namespace on a free port, it serves the file.
-free_port() {
-  local p i
-  for ((i = 0; i < 100; i++)); do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  fail "no free port"
-}
-http_get() { # PORT PATH: prints the response
-  local fd
-  exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
-  printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&"$fd"
-  cat <&"$fd"
-  exec {fd}<&-
-}
 unpack_bundle "$TMP/img:http" "$TMP/bundle-http"
-jq '.linux.namespaces |= map(select(.type != "network"))' "$TMP/bundle-http/config.json" >"$TMP/config.json" &&
-  mv "$TMP/config.json" "$TMP/bundle-http/config.json"
+bundle_host_network "$TMP/bundle-http"
 port=$(free_port)
 start_bundle "$TMP/bundle-http" /app "$port"
 for ((i = 0; i < 100; i++)); do

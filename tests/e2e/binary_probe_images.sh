@@ -134,12 +134,8 @@ for d in /run /var/lib/nginx /var/log/nginx; do
 done
 ! grep -qE '^/(run|var/lib/nginx)/' "$TMP/nginx.files" || fail "nginx: contents of /run or /var/lib/nginx came: $(grep -E '^/(run|var/lib/nginx)/' "$TMP/nginx.files" | tr '\n' ' ')"
 # Under runc with the capabilities docker and podman give a container by
-# default (umoci's config has only AUDIT_WRITE, KILL, NET_BIND_SERVICE; nginx
-# -t as root chowns its temporary directories to www-data).
-caps='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW","CAP_SETGID",
-  "CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"]'
-jq --argjson c "$caps" '.process.capabilities = {bounding: $c, effective: $c, permitted: $c}' \
-  "$TMP/bundle-nginx/config.json" >"$TMP/config.json" && mv "$TMP/config.json" "$TMP/bundle-nginx/config.json"
+# default (nginx -t as root chowns its temporary directories to www-data).
+bundle_docker_caps "$TMP/bundle-nginx"
 rc=0
 out=$(run_bundle "$TMP/bundle-nginx" /usr/sbin/nginx -t) || rc=$?
 ((rc == 0)) || fail "nginx: nginx -t under runc exited $rc: $(cat "$TMP/run.err")"

@@ -155,6 +155,43 @@ bundle_status() { runc --root "$E2E_RUNC_ROOT" state "$BG_ID" 2>/dev/null | jq -
 # Kills (SIGKILL) and deletes the container of start_bundle.
 stop_bundle() { runc --root "$E2E_RUNC_ROOT" delete -f "$BG_ID" >/dev/null 2>&1 || true; }
 
+# Gives a bundle's process the capabilities docker and podman give a
+# container by default (umoci's config has only AUDIT_WRITE, KILL,
+# NET_BIND_SERVICE; nginx -t as root chowns its temporary directories).
+# bundle_docker_caps BUNDLE
+bundle_docker_caps() {
+  local caps='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW","CAP_SETGID",
+    "CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"]'
+  jq --argjson c "$caps" '.process.capabilities = {bounding: $c, effective: $c, permitted: $c}' \
+    "$1/config.json" >"$1/config.json.new" && mv "$1/config.json.new" "$1/config.json"
+}
+
+# Runs a bundle in this machine's network namespace, so that a server in it
+# can be reached on 127.0.0.1 here. bundle_host_network BUNDLE
+bundle_host_network() {
+  jq '.linux.namespaces |= map(select(.type != "network"))' "$1/config.json" >"$1/config.json.new" &&
+    mv "$1/config.json.new" "$1/config.json"
+}
+
+# A TCP port of 127.0.0.1 that nothing listens on.
+free_port() {
+  local p i
+  for ((i = 0; i < 100; i++)); do
+    p=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  fail "no free port"
+}
+
+# http_get PORT PATH: prints the whole response (HTTP/1.0) of 127.0.0.1:PORT.
+http_get() {
+  local fd
+  exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&"$fd"
+  cat <&"$fd"
+  exec {fd}<&-
+}
+
 # The entries of an image (`dslim inspect --format json`), for image_type,
 # image_target and image_resolve: image_entries NAME IMAGE_REF
 declare -gA E2E_TYPE=() E2E_TARGET=()
@@ -337,4 +374,72 @@ fixture_index() {
     '.manifests += [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
                      annotations: {"org.opencontainers.image.ref.name": "multi"}}]' \
     "$L/index.json" >"$TMP/top.json" && mv "$TMP/top.json" "$L/index.json"
+}
+
+# --- images with a command of their own, for `dslim image` (image_*.sh, scripts/bench-image) ---
+
+# The PATH docker and podman give a container whose image sets none: the
+# benchmark image's config is empty, and runc looks a bare command up on it.
+E2E_PATH_ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# bench_layout DIR: a copy of the benchmark image's layout (call test_image
+# first) in DIR with tag base: the benchmark image with that PATH and neither
+# Entrypoint nor Cmd. A whole copy: umoci rewrites the layout it works on,
+# and the shared image must stay as it is.
+bench_layout() {
+  local L=$1
+  [[ -n ${TEST_IMAGE:-} ]] || fail "bench_layout: call test_image first"
+  cp -r "$TEST_IMAGE/layout" "$L" || fail "cannot copy $TEST_IMAGE/layout to $L"
+  umoci --log error config --image "$L:bench" --tag base --config.env "$E2E_PATH_ENV" ||
+    fail "umoci config of $L:base failed"
+}
+
+# app_image DIR TAG: tag TAG of layout DIR (bench_layout): base plus a layer
+# holding /srv/app.py (a Python program) and /srv/data.txt (uid 1000, gid 0,
+# mode 0640: root reads it by its group, as runc's root has no
+# CAP_DAC_OVERRIDE), with Entrypoint ["/usr/bin/python3","/srv/app.py"], Cmd
+# ["world"], WorkingDir /srv, Env GREETING=hello, ExposedPorts 8080/tcp,
+# Volumes /data, two Labels and StopSignal SIGINT. It prints GREETING, its
+# arguments, data.txt (opened by a relative path: cwd must be /srv) and its
+# cwd and uid; `app.py ARGS... decimal` also imports decimal (the _decimal
+# extension and libmpdec); `app.py serve PORT` serves /srv over HTTP on
+# 127.0.0.1:PORT until stopped. The layer is a tar made here and added by
+# `umoci raw add-layer`: umoci insert (0.4.7) writes a tar cut short after
+# the last file's data, without padding or end blocks.
+app_image() {
+  local L=$1 tag=$2 w
+  w=$(mktemp -d "$TMP/app-XXXXXX")
+  mkdir -m 0755 "$w/srv"
+  cat >"$w/srv/app.py" <<'PY'
+import json, os, sys
+
+args = sys.argv[1:]
+if args[:1] == ["serve"]:
+    import functools, http.server
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory="/srv")
+    server = http.server.HTTPServer(("127.0.0.1", int(args[1])), handler)
+    print("listening on 127.0.0.1:" + args[1], flush=True)
+    server.serve_forever()
+with open("data.txt") as f:
+    data = f.read().strip()
+print("%s, %s: %s" % (os.environ.get("GREETING", "?"), " ".join(args), data))
+if "decimal" in args:
+    import decimal
+    print(decimal.Decimal(1) / decimal.Decimal(7))
+print(json.dumps({"cwd": os.getcwd(), "uid": os.getuid()}, sort_keys=True))
+PY
+  chmod 0644 "$w/srv/app.py"
+  echo "read from data.txt" >"$w/srv/data.txt"
+  # Owners set in the tar, not on disk (no chown: works without root).
+  tar -C "$w" --numeric-owner --owner=0 --group=0 --mtime=@0 --no-recursion -cf "$w/srv.tar" srv srv/app.py ||
+    fail "app_image: tar failed"
+  tar -C "$w" --numeric-owner --owner=1000 --group=0 --mode=0640 --mtime=@0 -rf "$w/srv.tar" srv/data.txt ||
+    fail "app_image: tar failed"
+  umoci --log error raw add-layer --image "$L:base" --tag "$tag" "$w/srv.tar" || fail "umoci raw add-layer $L:$tag failed"
+  umoci --log error config --image "$L:$tag" \
+    --config.entrypoint /usr/bin/python3 --config.entrypoint /srv/app.py --config.cmd world \
+    --config.workingdir /srv --config.env GREETING=hello --config.exposedports 8080/tcp --config.volume /data \
+    --config.label org.opencontainers.image.title=app --config.label "com.example.note=two words" \
+    --config.stopsignal SIGINT || fail "umoci config of $L:$tag failed"
+  rm -rf "$w"
 }
