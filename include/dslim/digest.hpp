@@ -27,6 +27,10 @@ class Sha256 {
 // "sha256:<hex>" of `bytes`.
 std::string sha256_digest(std::string_view bytes);
 
+// The lowercase hex SHA-1 of `bytes`: what SPDX requires of every file, not
+// a content address.
+std::string sha1_hex(std::string_view bytes);
+
 // True for "sha256:" followed by 64 lowercase hex digits, the only form dslim
 // reads or writes (it is also safe to use as a file name).
 bool is_sha256_digest(std::string_view digest);

@@ -16,6 +16,7 @@
 #include "dslim/accounts.hpp"
 #include "dslim/inferred_needs.hpp"
 #include "dslim/oci.hpp"
+#include "dslim/packages.hpp"
 #include "dslim/probe.hpp"
 #include "dslim/resolver.hpp"
 #include "dslim/rootfs.hpp"
@@ -88,6 +89,12 @@ struct SlimRequest {
   bool keep_owners = false;
   std::vector<std::string> dirs;
   bool source_accounts = false;
+
+  // The source's package database trimmed to the packages the image keeps
+  // files of, and their licence files (--no-package-metadata: neither).
+  bool package_metadata = true;
+  // SlimPlan::packages and app_files without the metadata (--sbom-out).
+  bool list_packages = false;
 };
 
 struct SlimPlan {
@@ -103,6 +110,10 @@ struct SlimPlan {
   std::vector<std::string> warnings;  // for the user (dlopen hints, unmet inferred presets)
   std::vector<std::string> notes;     // what inference left to the user (-v)
   std::vector<ProbeReport> probes;
+  // The source's packages the image keeps files of (sorted by name), and
+  // the image's files that come from elsewhere (APPs, --add, generated).
+  std::vector<packages::Package> packages;
+  std::vector<std::string> app_files;
 };
 
 // The program an image's config runs, in `fs`: Entrypoint[0], else Cmd[0];
@@ -117,6 +128,12 @@ struct EntryCommand {
 };
 EntryCommand find_entry_command(const rootfs::RootFs& fs, const oci::ContainerConfig& config,
                                 const std::string& what);
+
+// What an SBOM of the planned image says: the plan's packages, and its
+// application files with their digests (read from `overlay`).
+packages::SbomInput sbom_input(const SlimPlan& plan, const rootfs::RootFs& overlay,
+                               const std::string& image_name, const std::string& manifest_digest,
+                               int64_t epoch);
 
 // "SIGQUIT", "QUIT", "3", "SIGRTMIN+3": the signal's number. Throws
 // dslim::Error naming `what` for anything else.

@@ -11,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "dslim/error.hpp"
+#include "dslim/version.hpp"
 
 namespace {
 
@@ -48,7 +49,7 @@ int main(int argc, char** argv) {
       "Exit codes: 0 done, 1 usage, 2 bad input, 3 over --max-size, 4 registry or network.",
       "dslim"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "dslim 0.1.0");
+  app.set_version_flag("--version", std::string("dslim ") + dslim::kVersion);
   GlobalOptions global;
   app.add_flag("-v,--verbose", global.verbose, "Say more on stderr (repeat for more)");
   app.add_flag("-q,--quiet", global.quiet, "Only errors on stderr");

@@ -19,6 +19,7 @@
 #include "dslim/reference.hpp"
 #include "dslim/shell_words.hpp"
 #include "dslim/sink.hpp"
+#include "transport/temp_path.hpp"
 
 namespace dslim::cli {
 
@@ -222,6 +223,12 @@ void add_slim_options(CLI::App* cmd, SlimFlags& flags, const std::string& probe_
                   "Fail (exit 3, nothing written) if the image is larger, e.g. 10MB or 9.5MiB")
       ->type_name("SIZE");
   cmd->add_option("--report", flags.report, "text or json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_flag("--no-package-metadata", flags.no_package_metadata,
+                "Leave out the kept packages' database entries and copyright files");
+  cmd->add_option("--sbom-out", flags.sbom_out,
+                  "Write an SBOM of the image: FILE.spdx.json (SPDX 2.3) or FILE.cdx.json "
+                  "(CycloneDX 1.5) (repeatable)")
+      ->type_name("FILE");
 }
 
 void fill_request(const SlimFlags& flags, slim::SlimRequest& request) {
@@ -239,6 +246,15 @@ void fill_request(const SlimFlags& flags, slim::SlimRequest& request) {
   request.probes = probe_requests(flags);
   request.probe_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(flags.probe_timeout * 1000));
+  request.package_metadata = !flags.no_package_metadata;
+  request.list_packages = !flags.sbom_out.empty();
+  for (const auto& file : flags.sbom_out) {
+    if (!file.ends_with(".spdx.json") && !file.ends_with(".cdx.json"))
+      throw Error("--sbom-out " + file +
+                      ": the name says the format: FILE.spdx.json (SPDX) or FILE.cdx.json "
+                      "(CycloneDX)",
+                  ErrorKind::Usage);
+  }
 }
 
 int write_slim_image(const SlimFlags& flags, const Source& source,
@@ -297,7 +313,20 @@ int write_slim_image(const SlimFlags& flags, const Source& source,
     std::cout.flush();
     throw;
   }
+  // The SBOMs before the image: an error leaves nothing written; they are
+  // renamed into place once the image is.
+  std::vector<std::unique_ptr<TempFile>> sboms;
+  if (!flags.sbom_out.empty()) {
+    const auto input = slim::sbom_input(plan, overlay, dest.str(), image.manifest_blob.digest(),
+                                        output.spec.epoch);
+    for (const auto& file : flags.sbom_out) {
+      sboms.push_back(std::make_unique<TempFile>(file));
+      sboms.back()->write(file.ends_with(".spdx.json") ? packages::spdx_json(input)
+                                                       : packages::cyclonedx_json(input));
+    }
+  }
   std::string written = write_image(image, dest, transport);
+  for (auto& sbom : sboms) sbom->commit();
   spdlog::trace("image written to {}", dest.str());
   if (flags.report == "json") {
     auto report = summary_json(summary);

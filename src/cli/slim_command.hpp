@@ -30,10 +30,13 @@ struct SlimFlags {
   std::string compression = "gzip";
   std::string max_size;
   std::string report = "text";
+  bool no_package_metadata = false;
+  std::vector<std::string> sbom_out;
 };
 
 // -o, --env, --include, --add, --with, --without, --allow-missing-symbols,
-// --probe, --probe-timeout, --probe-http, --compression, --max-size, --report.
+// --probe, --probe-timeout, --probe-http, --compression, --max-size, --report,
+// --no-package-metadata, --sbom-out.
 // `probe_help` says what a probe runs.
 void add_slim_options(CLI::App* cmd, SlimFlags& flags, const std::string& probe_help);
 

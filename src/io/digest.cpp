@@ -43,6 +43,18 @@ std::string sha256_digest(std::string_view bytes) {
   return h.finish();
 }
 
+std::string sha1_hex(std::string_view bytes) {
+  unsigned char md[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), md);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : md) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
 bool is_sha256_digest(std::string_view digest) {
   constexpr std::string_view prefix = "sha256:";
   if (digest.size() != prefix.size() + 64 || digest.substr(0, prefix.size()) != prefix)

@@ -133,6 +133,7 @@ class Planner {
     for (const auto& path : plan_.graph.files()) plan_.paths.insert(path);
     for (const auto& dir : request_.dirs) config_dir(dir);
     if (request_.source_accounts && !request_.user.empty()) user_accounts();
+    package_metadata();
     if (request_.keep_owners) source_owners();
     plan_.symbols = resolve::check_symbols(plan_.graph, symbols_);
     if (request_.allow_missing_symbols) {
@@ -216,6 +217,36 @@ class Planner {
       }
     }
     if (added) resolve::select_entry(overlay_, overlay_.add_file(file, text, 0644), plan_.paths);
+  }
+
+  // Which package each file of the source comes from; the trimmed database
+  // and the licence files of those packages, so that scanners see them.
+  void package_metadata() {
+    if (!request_.package_metadata && !request_.list_packages) return;
+    const auto db = packages::read_package_db(overlay_.lower());
+    std::set<std::string> from_source;
+    for (const auto& path : plan_.paths) {
+      const auto made = overlay_.upper().lstat(path);
+      if (made && made->type == rootfs::FileType::Regular) {
+        plan_.app_files.push_back(path);
+        continue;
+      }
+      if (!db || made) continue;
+      // Directories, and links to them (merged /usr's /lib), are every package's.
+      const auto found = rootfs::resolve(overlay_, path);
+      if (found && found->stat.type != rootfs::FileType::Directory) from_source.insert(path);
+    }
+    if (!db) return;
+    std::set<std::string> kept;
+    for (const auto& [path, name] : db->owners(from_source)) kept.insert(name);
+    for (const auto& name : kept)
+      if (const auto* package = db->find(name)) plan_.packages.push_back(*package);
+    if (!request_.package_metadata) return;
+    for (const auto& [path, text] : db->metadata(kept))
+      resolve::select_entry(overlay_, overlay_.add_file(path, text, 0644), plan_.paths);
+    for (const auto& name : kept)
+      if (const auto file = db->licence_file(name))
+        resolve::select_entry(overlay_, *file, plan_.paths);
   }
 
   // Every path's owner and group as the source has them: what `dslim image`
