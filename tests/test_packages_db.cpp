@@ -164,3 +164,15 @@ TEST_CASE("Debian copyright files as SPDX expressions", "[packages]") {
   CHECK(debian_licence("This package was debianized by someone.\nLicense: GPL\n") == "NOASSERTION");
   CHECK(debian_licence(head + "License: MIT\n text\n") == "NOASSERTION");
 }
+
+TEST_CASE("copyright licences: commas group, .0 spellings, SPDX precedence kept", "[packages]") {
+  const std::string head =
+      "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n";
+  // "A or B, and C" is (A or B) and C.
+  CHECK(debian_licence(head + "Files: *\nLicense: GPL-2+ or Artistic-2.0, and BSD-3-clause\n") ==
+        "(GPL-2.0-or-later OR Artistic-2.0) AND BSD-3-Clause");
+  CHECK(debian_licence(head + "Files: *\nLicense: REGCOMP, and GPL-1+ or Artistic\n") ==
+        "LicenseRef-REGCOMP AND (GPL-1.0-or-later OR Artistic-1.0)");
+  CHECK(debian_licence(head + "Files: *\nLicense: GPL-2.0+\n\nFiles: a\nLicense: LGPL-3.0\n") ==
+        "GPL-2.0-or-later AND LGPL-3.0-only");
+}

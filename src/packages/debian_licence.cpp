@@ -94,7 +94,15 @@ const std::map<std::string, std::string>& spdx_ids() {
 // One name: an SPDX id, else LicenseRef-NAME (letters, digits, . and -).
 std::string spdx_id(const std::string& name) {
   const auto& ids = spdx_ids();
-  if (const auto it = ids.find(lower(name)); it != ids.end()) return it->second;
+  std::string key = lower(name);
+  // "GPL-2.0+" and "LGPL-3.0" as packages write them: Debian's "GPL-2+", "LGPL-3".
+  for (const char* family : {"gpl-", "lgpl-", "agpl-"}) {
+    if (!key.starts_with(family)) continue;
+    const size_t dot = key.find(".0", std::string_view(family).size());
+    if (dot != std::string::npos && (dot + 2 == key.size() || key[dot + 2] == '+'))
+      key.erase(dot, 2);
+  }
+  if (const auto it = ids.find(key); it != ids.end()) return it->second;
   std::string ref = "LicenseRef-";
   for (char c : name) ref += std::isalnum(static_cast<unsigned char>(c)) || c == '.' ? c : '-';
   return ref;
@@ -102,11 +110,11 @@ std::string spdx_id(const std::string& name) {
 
 // "GPL-2+ or Artistic" -> "GPL-2.0-or-later OR Artistic-1.0"; "and" binds
 // tighter than "or" in both syntaxes, so the operators carry over.
-std::string expression(const std::string& names) {
+std::string simple_expression(const std::string& names) {
   std::vector<std::string> words;
   std::string word;
   for (char c : names + " ") {
-    if (c == ' ' || c == '\t' || c == ',') {
+    if (c == ' ' || c == '\t') {
       if (!word.empty()) words.push_back(word);
       word.clear();
     } else {
@@ -133,6 +141,33 @@ std::string expression(const std::string& names) {
   return out;
 }
 
+// Commas group more loosely than both (copyright-format 1.0: "A or B, and C"
+// is (A or B) and C): each group is one operand of the operator after its comma.
+std::string expression(const std::string& names) {
+  std::vector<std::pair<std::string, std::string>> groups;  // (operator before, expression)
+  size_t at = 0;
+  while (at <= names.size()) {
+    const size_t comma = std::min(names.find(',', at), names.size());
+    std::string part = trim(names.substr(at, comma - at));
+    at = comma + 1;
+    std::string op = groups.empty() ? "" : " AND ";
+    const std::string l = lower(part);
+    if (l.starts_with("and ")) part = trim(part.substr(4));
+    if (l.starts_with("or ")) {
+      op = " OR ";
+      part = trim(part.substr(3));
+    }
+    const std::string e = simple_expression(part);
+    if (!e.empty()) groups.emplace_back(groups.empty() ? "" : op, e);
+    if (comma == names.size()) break;
+  }
+  if (groups.size() == 1) return groups.front().second;
+  std::string out;
+  for (const auto& [op, e] : groups)
+    out += op + (e.find(' ') != std::string::npos ? "(" + e + ")" : e);
+  return out;
+}
+
 }  // namespace
 
 std::string debian_licence(const std::string& copyright) {
@@ -154,15 +189,16 @@ std::string debian_licence(const std::string& copyright) {
     if (in_files && line.starts_with("License:")) {
       const std::string names = trim(line.substr(8));
       if (names.empty()) continue;
-      std::string e = expression(names);
-      if (e.find(" OR ") != std::string::npos) e = "(" + e + ")";
+      const std::string e = expression(names);
       if (!e.empty() && std::find(exprs.begin(), exprs.end(), e) == exprs.end()) exprs.push_back(e);
     }
     if (end == copyright.size()) break;
   }
   if (exprs.empty()) return "NOASSERTION";
+  if (exprs.size() == 1) return exprs.front();
   std::string out;
-  for (const auto& e : exprs) out += (out.empty() ? "" : " AND ") + e;
+  for (const auto& e : exprs)
+    out += (out.empty() ? "" : " AND ") + (e.find(" OR ") != std::string::npos ? "(" + e + ")" : e);
   return out;
 }
 

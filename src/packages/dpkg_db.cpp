@@ -10,6 +10,7 @@ namespace {
 constexpr const char* kStatus = "/var/lib/dpkg/status";
 constexpr const char* kStatusD = "/var/lib/dpkg/status.d";
 constexpr const char* kInfo = "/var/lib/dpkg/info";
+constexpr uint64_t kMaxList = 64ull << 20;
 
 struct Stanza {
   std::string text;                           // as the file has it, ending in a newline
@@ -59,7 +60,7 @@ class DpkgDb : public PackageDb {
                dir && dir->stat.type == rootfs::FileType::Directory) {
       from_status_d_ = true;
       for (const auto& name : fs_.list(dir->path)) {
-        if (name.find('.') != std::string::npos) continue;  // NAME.md5sums: lists
+        if (name.ends_with(".md5sums")) continue;  // lists, not stanzas
         if (const auto text = rootfs::read_text(fs_, dir->path + "/" + name))
           for (auto& stanza : parse_stanzas(*text)) add(std::move(stanza), true);
       }
@@ -76,15 +77,24 @@ class DpkgDb : public PackageDb {
     // The lists' directory once, then each list by its name in it.
     const auto dir = rootfs::resolve(fs_, from_status_d_ ? kStatusD : kInfo);
     if (!dir || dir->stat.type != rootfs::FileType::Directory) return {};
-    auto read = [&](const std::string& file) -> std::optional<std::string> {
+    // One buffer for every list, grown to the largest: a machine has ~1,000
+    // of them, and a fresh zeroed string for each cost more than the reads.
+    std::string buffer;
+    auto read = [&](const std::string& file) -> std::optional<std::string_view> {
       const std::string path = dir->path + "/" + file;
       const auto st = fs_.lstat(path);
       if (!st || st->type != rootfs::FileType::Regular) return std::nullopt;
-      return rootfs::read_text_at(fs_, path, *st, path);
+      if (st->size > kMaxList)
+        throw Error(path + " in " + fs_.describe() + ": " + std::to_string(st->size) +
+                    " bytes, more than the 64 MiB a package's file list may have");
+      const auto reader = fs_.open_reader(path, *st);
+      if (buffer.size() < reader->size()) buffer.resize(reader->size());
+      reader->read(0, std::as_writable_bytes(std::span(buffer.data(), reader->size())));
+      return std::string_view(buffer.data(), reader->size());
     };
     for (const auto& e : entries_) {
       const std::string& name = e.package.name;
-      std::optional<std::string> text =
+      std::optional<std::string_view> text =
           from_status_d_ ? read(name + ".md5sums") : read(name + ".list");
       if (!text && !from_status_d_) text = read(name + ":" + e.package.architecture + ".list");
       if (!text) continue;
@@ -148,7 +158,7 @@ class DpkgDb : public PackageDb {
     const auto status = f.find("Status");
     // status.d stanzas have no Status: what is there is installed.
     if (status == f.end() ? !status_d : !status->second.ends_with(" installed")) return;
-    if (index_.contains(name->second)) return;  // another architecture's: the first is kept
+
     Entry e;
     e.package.ecosystem = Ecosystem::Deb;
     e.package.name = name->second;
@@ -162,7 +172,9 @@ class DpkgDb : public PackageDb {
       const size_t line = e.text.find('\n');
       e.text.insert(line + 1, "Status: install ok installed\n");
     }
-    index_[e.package.name] = entries_.size();
+    // Another architecture's stanza of a name (multiarch) is kept too, and
+    // its list read; the name finds the first.
+    index_.emplace(e.package.name, entries_.size());
     entries_.push_back(std::move(e));
   }
 

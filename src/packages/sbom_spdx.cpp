@@ -239,6 +239,27 @@ std::string spdx_json(const SbomInput& input) {
       {"relationships", std::move(relationships)},
   };
   if (!spdx_files.empty()) doc["files"] = std::move(spdx_files);
+  // Every LicenseRef an expression uses is defined in the document (SPDX 2.3
+  // §10): a name the Debian copyright file gives that SPDX has no id for.
+  std::set<std::string> refs;
+  for (const Package& p : packages) {
+    for (size_t at = p.license.find("LicenseRef-"); at != std::string::npos;
+         at = p.license.find("LicenseRef-", at + 1)) {
+      const size_t end = p.license.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-", at + 11);
+      refs.insert(p.license.substr(at, end == std::string::npos ? end : end - at));
+    }
+  }
+  if (!refs.empty()) {
+    json infos = json::array();
+    for (const auto& ref : refs)
+      infos.push_back(
+          {{"licenseId", ref},
+           {"name", ref.substr(11)},
+           {"extractedText", "A licence the package's copyright file names " + ref.substr(11) +
+                                 "; its text is in that file (/usr/share/doc/PACKAGE/copyright)"}});
+    doc["hasExtractedLicensingInfos"] = std::move(infos);
+  }
   // Paths need not be UTF-8; replace what is not rather than throw.
   return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
