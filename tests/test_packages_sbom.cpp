@@ -65,48 +65,10 @@ void write_file(const fs::path& path, const std::string& text) {
   REQUIRE(out.good());
 }
 
-// Validates `doc` against <kSchemaDir>/<schema> with the draft its $schema
-// names; the other schemas of the directory resolve its $refs, so nothing is
-// fetched. jsonschema >= 4.18 resolves through `referencing`, older (Debian
-// 12's 4.10.3) through RefResolver; a remote ref would fail in either.
-constexpr const char* kValidator = R"PY(
-import json, os, sys
-try:
-    import jsonschema
-    from jsonschema.validators import validator_for
-except ImportError:
-    sys.exit(3)
-schema_dir, schema_name, doc_path = sys.argv[1:4]
-schemas = {}
-for name in sorted(os.listdir(schema_dir)):
-    if name.endswith(".json"):
-        with open(os.path.join(schema_dir, name)) as f:
-            schemas[name] = json.load(f)
-root = schemas[schema_name]
-cls = validator_for(root, default=None)
-if cls is None:
-    sys.exit("no validator for " + str(root.get("$schema")))
-cls.check_schema(root)
-try:
-    from referencing import Registry, Resource
-    registry = Registry().with_resources(
-        (s["$id"], Resource.from_contents(s)) for s in schemas.values())
-    validator = cls(root, registry=registry, format_checker=cls.FORMAT_CHECKER)
-except ImportError:
-    def offline(uri):
-        raise ValueError("not fetching " + uri)
-    resolver = jsonschema.RefResolver.from_schema(
-        root, store={s["$id"]: s for s in schemas.values()},
-        handlers={"http": offline, "https": offline})
-    validator = cls(root, resolver=resolver, format_checker=cls.FORMAT_CHECKER)
-with open(doc_path) as f:
-    doc = json.load(f)
-errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
-for e in errors:
-    print("/".join(map(str, e.absolute_path)) + ": " + e.message[:300])
-print(cls.__name__, "errors:", len(errors))
-sys.exit(10 if errors else 0)
-)PY";
+// Validates `doc` against <kSchemaDir>/<schema> with
+// tests/support/validate_sbom.py: offline, the draft each schema's $schema
+// names, the other schemas of the directory resolving its $refs.
+const std::string kValidator = DSLIM_SOURCE_DIR "/tests/support/validate_sbom.py";
 
 constexpr int kInvalid = 10;
 
@@ -119,11 +81,9 @@ struct Validation {
 
 Validation validate(const dslim::test::TempDir& dir, const std::string& schema,
                     const std::string& doc_text) {
-  const fs::path script = dir.path() / "validate.py";
   const fs::path doc = dir.path() / ("doc-" + schema);
-  write_file(script, kValidator);
   write_file(doc, doc_text);
-  const std::string command = "python3 '" + script.string() + "' '" + kSchemaDir + "' '" + schema +
+  const std::string command = "python3 '" + kValidator + "' '" + kSchemaDir + "' '" + schema +
                               "' '" + doc.string() + "' 2>&1";
   Validation v;
   FILE* pipe = popen(command.c_str(), "r");

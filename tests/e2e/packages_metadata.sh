@@ -49,30 +49,15 @@ umoci --log error unpack --image "$TEST_IMAGE/layout:bench" "$TMP/src" >/dev/nul
   fail "umoci unpack $SRC failed"
 R=$TMP/src/rootfs # the root the helpers below read: the source's
 
-# src_resolve PATH: the path PATH leads to inside $R, following its symlinks
-# as the kernel would in a container (absolute targets from $R, `..` stopping
-# at /), never leaving $R; returns 1 when a component is missing.
-src_resolve() {
-  local rest=${1#/} out="" comp target links=0
-  while [[ -n $rest ]]; do
-    comp=${rest%%/*}
-    if [[ $rest == */* ]]; then rest=${rest#*/}; else rest=""; fi
-    case $comp in
-      "" | .) continue ;;
-      ..) out=${out%/*}; continue ;;
-    esac
-    if [[ -L $R$out/$comp ]]; then
-      ((++links <= 40)) || return 1
-      target=$(readlink "$R$out/$comp")
-      [[ $target == /* ]] && out=""
-      rest=${target#/}${rest:+/$rest}
-    elif [[ -e $R$out/$comp ]]; then
-      out=$out/$comp
-    else
-      return 1
-    fi
-  done
-  echo "${out:-/}"
+# src_resolve PATH: resolve_with over the unpacked source $R (never leaving it).
+src_resolve() { resolve_with src_lookup "$1"; }
+src_lookup() {
+  LOOKUP_KIND="" LOOKUP_TARGET=""
+  if [[ -L $R$1 ]]; then
+    LOOKUP_KIND=symlink LOOKUP_TARGET=$(readlink "$R$1")
+  elif [[ -e $R$1 ]]; then
+    LOOKUP_KIND=entry
+  fi
 }
 
 # is_metadata PATH: a file the package metadata brings.

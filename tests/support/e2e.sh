@@ -208,12 +208,13 @@ image_entries() {
 image_type() { echo "${E2E_TYPE[$1:$2]-}"; }
 image_target() { echo "${E2E_TARGET[$1:$2]-}"; }
 
-# image_resolve NAME PATH: the path PATH leads to inside the image, following
-# its symlinks as the kernel would in the container (absolute targets from
-# its root, `..` stopping at /); returns 1 when a component is missing or
-# after 40 links.
-image_resolve() {
-  local name=$1 rest=${2#/} out="" comp type target links=0
+# resolve_with LOOKUP PATH: the path PATH leads to inside a root, following
+# its symlinks as the kernel would in a container (absolute targets from the
+# root, `..` stopping at /); returns 1 when a component is missing or after
+# 40 links. `LOOKUP P` describes the root's entry P (a physical path) in
+# LOOKUP_KIND (empty: missing; symlink; anything else) and LOOKUP_TARGET.
+resolve_with() {
+  local lookup=$1 rest=${2#/} out="" comp links=0
   while [[ -n $rest ]]; do
     comp=${rest%%/*}
     if [[ $rest == */* ]]; then rest=${rest#*/}; else rest=""; fi
@@ -221,18 +222,27 @@ image_resolve() {
       "" | .) continue ;;
       ..) out=${out%/*}; continue ;;
     esac
-    type=${E2E_TYPE[$name:$out/$comp]-}
-    [[ -n $type ]] || return 1
-    if [[ $type == symlink ]]; then
+    "$lookup" "$out/$comp"
+    [[ -n $LOOKUP_KIND ]] || return 1
+    if [[ $LOOKUP_KIND == symlink ]]; then
       ((++links <= 40)) || return 1
-      target=${E2E_TARGET[$name:$out/$comp]}
-      [[ $target == /* ]] && out=""
-      rest=${target#/}${rest:+/$rest}
+      [[ $LOOKUP_TARGET == /* ]] && out=""
+      rest=${LOOKUP_TARGET#/}${rest:+/$rest}
     else
       out=$out/$comp
     fi
   done
   echo "${out:-/}"
+}
+
+# image_resolve NAME PATH: resolve_with over image NAME's entries.
+image_resolve() {
+  E2E_LOOKUP_IMAGE=$1
+  resolve_with image_lookup "$2"
+}
+image_lookup() {
+  LOOKUP_KIND=${E2E_TYPE[$E2E_LOOKUP_IMAGE:$1]-}
+  LOOKUP_TARGET=${E2E_TARGET[$E2E_LOOKUP_IMAGE:$1]-}
 }
 
 # The whole round trip for an image written to oci:DIR:TAG: skopeo can read it,
