@@ -124,10 +124,6 @@ class PathResolver {
 
 // Reads a whole file after resolving `path`; nullopt when absent.
 std::optional<std::string> read_text(const RootFs& fs, const std::string& path);
-// The same for a file already found: `physical` and its lstat (`shown` names
-// it in errors). For a reader of many files in one directory.
-std::string read_text_at(const RootFs& fs, const std::string& physical, const Stat& stat,
-                         const std::string& shown);
 
 // What glob() throws when it would read more directory entries than it was given.
 class GlobLimitError : public Error {

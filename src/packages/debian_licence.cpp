@@ -7,15 +7,11 @@
 #include <vector>
 
 #include "dslim/packages.hpp"
+#include "packages/spelling.hpp"
 
 namespace dslim::packages {
 
 namespace {
-
-std::string lower(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 std::string trim(const std::string& text) {
   const size_t a = text.find_first_not_of(" \t\r");
@@ -94,7 +90,7 @@ const std::map<std::string, std::string>& spdx_ids() {
 // One name: an SPDX id, else LicenseRef-NAME (letters, digits, . and -).
 std::string spdx_id(const std::string& name) {
   const auto& ids = spdx_ids();
-  std::string key = lower(name);
+  std::string key = ascii_lower(name);
   // "GPL-2.0+" and "LGPL-3.0" as packages write them: Debian's "GPL-2+", "LGPL-3".
   for (const char* family : {"gpl-", "lgpl-", "agpl-"}) {
     if (!key.starts_with(family)) continue;
@@ -127,7 +123,7 @@ std::string simple_expression(const std::string& names) {
     pending.clear();
   };
   for (const auto& w : words) {
-    const std::string l = lower(w);
+    const std::string l = ascii_lower(w);
     if (l == "or" || l == "and") {
       flush();
       if (!out.empty()) out += l == "or" ? " OR " : " AND ";
@@ -151,7 +147,7 @@ std::string expression(const std::string& names) {
     std::string part = trim(names.substr(at, comma - at));
     at = comma + 1;
     std::string op = groups.empty() ? "" : " AND ";
-    const std::string l = lower(part);
+    const std::string l = ascii_lower(part);
     if (l.starts_with("and ")) part = trim(part.substr(4));
     if (l.starts_with("or ")) {
       op = " OR ";

@@ -2,6 +2,7 @@
 #include "packages/package_db.hpp"
 
 #include "dslim/error.hpp"
+#include "packages/spelling.hpp"
 
 namespace dslim::packages {
 
@@ -21,23 +22,6 @@ std::string os_release_value(const std::string& text, const std::string& key) {
     return value;
   }
   return "";
-}
-
-// Unreserved characters stay, as the purl spec and RFC 3986 ask; the rest
-// is %XX.
-std::string percent_encode(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 }  // namespace

@@ -12,32 +12,14 @@
 #include "dslim/digest.hpp"
 #include "dslim/error.hpp"
 #include "dslim/packages.hpp"
+#include "packages/sbom_order.hpp"
+#include "packages/spelling.hpp"
 
 namespace dslim::packages {
 
 namespace {
 
 using nlohmann::json;
-
-std::string lower(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 // An RFC 4122 name-based (version 5, SHA-1) UUID in the URL namespace: the
 // same image always gets the same serial number, another image another one.
@@ -53,7 +35,7 @@ std::string uuid_v5_url(const std::string& url) {
 }
 
 json hash(std::string_view algorithm, const std::string& hex) {
-  return {{"alg", algorithm}, {"content", lower(hex)}};
+  return {{"alg", algorithm}, {"content", ascii_lower(hex)}};
 }
 
 }  // namespace
@@ -61,15 +43,10 @@ json hash(std::string_view algorithm, const std::string& hex) {
 std::string cyclonedx_json(const SbomInput& input) {
   const std::string hex = digest_hex(input.manifest_digest, "SBOM manifest digest");
 
-  // Sorted copies, as in spdx_json: the order follows from the content alone.
-  std::vector<Package> packages = input.packages;
-  std::stable_sort(packages.begin(), packages.end(), [](const Package& a, const Package& b) {
-    return std::tie(a.name, a.architecture, a.version, a.ecosystem) <
-           std::tie(b.name, b.architecture, b.version, b.ecosystem);
-  });
-  std::vector<AppFile> files = input.files;
-  std::stable_sort(files.begin(), files.end(),
-                   [](const AppFile& a, const AppFile& b) { return a.path < b.path; });
+  // The SPDXIDs / bom-refs and every list's order follow from the content.
+  const SbomInput ordered = in_content_order(input);
+  const std::vector<Package>& packages = ordered.packages;
+  const std::vector<AppFile>& files = ordered.files;
 
   const std::string image_ref = "image";
   // Every bom-ref must be unique in the BOM; "image", purls ("pkg:") and

@@ -13,6 +13,8 @@
 #include "dslim/digest.hpp"
 #include "dslim/error.hpp"
 #include "dslim/packages.hpp"
+#include "packages/sbom_order.hpp"
+#include "packages/spelling.hpp"
 
 namespace dslim::packages {
 
@@ -22,33 +24,11 @@ using nlohmann::json;
 
 constexpr std::string_view kNoAssertion = "NOASSERTION";
 
-// RFC 3986: everything but the unreserved characters escaped, so any image
-// name makes a valid, unambiguous URI path segment or purl component.
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 // The part of an SPDXID after "SPDXRef-" may hold only [A-Za-z0-9.-].
 std::string id_part(std::string_view text) {
   std::string out;
   for (unsigned char c : text) out += std::isalnum(c) || c == '.' || c == '-' ? c : '-';
   return out.empty() ? "-" : out;
-}
-
-std::string lower(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
 }
 
 std::string last_component(std::string path) {
@@ -117,7 +97,7 @@ std::string ecosystem_name(Ecosystem e) {
 // lowercase; the version is the manifest digest ("sha256%3A<hex>"). Shared
 // with sbom_cyclonedx.cpp so both documents name the image alike.
 std::string image_purl(const std::string& image_name, const std::string& manifest_digest) {
-  std::string name = lower(last_component(repository_of(image_name)));
+  std::string name = ascii_lower(last_component(repository_of(image_name)));
   if (name.empty()) name = "image";
   return "pkg:oci/" + percent_encode(name) + "@" + percent_encode(manifest_digest);
 }
@@ -125,16 +105,10 @@ std::string image_purl(const std::string& image_name, const std::string& manifes
 std::string spdx_json(const SbomInput& input) {
   const std::string hex = digest_hex(input.manifest_digest, "SBOM manifest digest");
 
-  // Sorted copies: the SPDXIDs and the order of every list follow from the
-  // content alone, whatever order the caller gathered it in.
-  std::vector<Package> packages = input.packages;
-  std::stable_sort(packages.begin(), packages.end(), [](const Package& a, const Package& b) {
-    return std::tie(a.name, a.architecture, a.version, a.ecosystem) <
-           std::tie(b.name, b.architecture, b.version, b.ecosystem);
-  });
-  std::vector<AppFile> files = input.files;
-  std::stable_sort(files.begin(), files.end(),
-                   [](const AppFile& a, const AppFile& b) { return a.path < b.path; });
+  // The SPDXIDs / bom-refs and every list's order follow from the content.
+  const SbomInput ordered = in_content_order(input);
+  const std::vector<Package>& packages = ordered.packages;
+  const std::vector<AppFile>& files = ordered.files;
 
   const std::string image_id = "SPDXRef-Image";
   json image = {
@@ -193,13 +167,13 @@ std::string spdx_json(const SbomInput& input) {
       if (f.sha1.empty() || f.sha256.empty()) {
         throw Error("SBOM: " + f.path + " has no SHA-1 or SHA-256");  // a caller's bug
       }
-      sha1s.push_back(lower(f.sha1));
+      sha1s.push_back(ascii_lower(f.sha1));
       const std::string id = "SPDXRef-File-" + std::to_string(i + 1);
       spdx_files.push_back({
           {"SPDXID", id},
           {"fileName", relative_name(f.path)},
-          {"checksums",
-           json::array({checksum("SHA1", lower(f.sha1)), checksum("SHA256", lower(f.sha256))})},
+          {"checksums", json::array({checksum("SHA1", ascii_lower(f.sha1)),
+                                     checksum("SHA256", ascii_lower(f.sha256))})},
           {"licenseConcluded", kNoAssertion},
           {"licenseInfoInFiles", json::array({kNoAssertion})},
           {"copyrightText", kNoAssertion},

@@ -148,12 +148,9 @@ std::optional<Resolved> PathResolver::resolve(const std::string& path, bool foll
   return walk(fs_, *root_, *it->second, {std::string(name)}, follow_last, path);
 }
 
-std::optional<std::string> read_text(const RootFs& fs, const std::string& path) {
-  auto r = resolve(fs, path, true);
-  if (!r) return std::nullopt;
-  return read_text_at(fs, r->path, r->stat, path);
-}
+namespace {
 
+// read_text() of a file already found: `physical` and its lstat.
 std::string read_text_at(const RootFs& fs, const std::string& physical, const Stat& stat,
                          const std::string& shown) {
   const std::string where = shown + " in " + fs.describe();
@@ -171,6 +168,14 @@ std::string read_text_at(const RootFs& fs, const std::string& physical, const St
   std::string text(reader->size(), '\0');
   reader->read(0, std::as_writable_bytes(std::span(text.data(), text.size())));
   return text;
+}
+
+}  // namespace
+
+std::optional<std::string> read_text(const RootFs& fs, const std::string& path) {
+  auto r = resolve(fs, path, true);
+  if (!r) return std::nullopt;
+  return read_text_at(fs, r->path, r->stat, path);
 }
 
 }  // namespace dslim::rootfs

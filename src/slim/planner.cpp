@@ -189,8 +189,8 @@ class Planner {
   // source's files when the image takes them whole, else files of root's
   // lines (when the source has them) and the user's.
   void user_accounts() {
-    const std::string user = request_.user.substr(0, request_.user.find(':'));
     const auto colon = request_.user.find(':');
+    const std::string user = request_.user.substr(0, colon);
     const auto ids = rootfs::user_ids(overlay_, request_.user, "User " + request_.user);
     const std::string group =
         colon == std::string::npos ? std::to_string(ids.gid) : request_.user.substr(colon + 1);
