@@ -1,5 +1,6 @@
 // OCI model JSON, Image assembly, blob verification, summaries.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "dslim/blob.hpp"
 #include "dslim/digest.hpp"
@@ -8,6 +9,7 @@
 #include "dslim/image_summary.hpp"
 #include "dslim/layer_writer.hpp"
 #include "dslim/oci.hpp"
+#include "dslim/referrer.hpp"
 #include "dslim/rootfs.hpp"
 #include "support/fuzz_inputs.hpp"
 
@@ -87,8 +89,9 @@ TEST_CASE("empty config fields are omitted") {
 
 TEST_CASE("manifest and index JSON round-trip") {
   oci::Manifest m;
-  m.config = {oci::media_type::kConfig, "sha256:" + std::string(64, 'c'), 12, {}, {}};
-  m.layers.push_back({oci::media_type::kLayerGzip, "sha256:" + std::string(64, 'd'), 34, {}, {}});
+  m.config = {oci::media_type::kConfig, "sha256:" + std::string(64, 'c'), 12, {}, {}, {}};
+  m.layers.push_back(
+      {oci::media_type::kLayerGzip, "sha256:" + std::string(64, 'd'), 34, {}, {}, {}});
   std::string j = oci::to_json(m);
   CHECK(j.rfind(R"({"config":{"digest":"sha256:)", 0) == 0);
   CHECK(j.find(R"("schemaVersion":2)") != std::string::npos);
@@ -99,7 +102,8 @@ TEST_CASE("manifest and index JSON round-trip") {
                     "sha256:" + std::string(64, 'e'),
                     56,
                     {{oci::kRefNameAnnotation, "latest"}},
-                    oci::Platform{"linux", "amd64", ""}};
+                    oci::Platform{"linux", "amd64", ""},
+                    {}};
   idx.manifests.push_back(d);
   std::string ij = oci::to_json(idx);
   CHECK(ij.find(R"("annotations":{"org.opencontainers.image.ref.name":"latest"})") !=
@@ -163,6 +167,43 @@ TEST_CASE("build_image ties config, manifest and layers together") {
   CHECK(d.size == img.manifest_blob.size());
   CHECK(img.total_size() ==
         img.config_blob.size() + img.manifest_blob.size() + img.layers[0].size());
+}
+
+TEST_CASE("a referrer is an OCI 1.1 artifact naming its image as subject") {
+  Image img = sample_image(0);
+  Referrer r = build_referrer(img, oci::media_type::kSpdxJson, R"({"spdxVersion":"SPDX-2.3"})",
+                              "app.spdx.json", 86400);
+  const auto j = nlohmann::json::parse(r.manifest_blob.bytes());
+  CHECK(j["artifactType"] == "application/spdx+json");
+  CHECK(j["config"]["mediaType"] == "application/vnd.oci.empty.v1+json");
+  CHECK(j["config"]["digest"] ==
+        "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");  // "{}"
+  CHECK(j["config"]["size"] == 2);
+  REQUIRE(j["layers"].size() == 1);
+  CHECK(j["layers"][0]["mediaType"] == "application/spdx+json");
+  CHECK(j["layers"][0]["digest"] == r.content.digest());
+  CHECK(j["layers"][0]["annotations"]["org.opencontainers.image.title"] == "app.spdx.json");
+  CHECK(j["subject"]["digest"] == img.manifest_blob.digest());
+  CHECK(j["subject"]["size"] == img.manifest_blob.size());
+  CHECK(j["subject"]["mediaType"] == oci::media_type::kManifest);
+  CHECK(j["annotations"]["org.opencontainers.image.created"] == "1970-01-02T00:00:00Z");
+  // The parser reads both fields back; the descriptor carries the type.
+  CHECK(oci::parse_manifest(r.manifest_blob.bytes(), "r") == r.manifest);
+  const auto d = r.descriptor();
+  CHECK(d.artifact_type == "application/spdx+json");
+  CHECK(d.digest == r.manifest_blob.digest());
+  CHECK(d.annotations.at(oci::kCreatedAnnotation) == "1970-01-02T00:00:00Z");
+  oci::Index list;
+  CHECK(add_referrer(list, d));
+  CHECK_FALSE(add_referrer(list, d));  // once each
+  CHECK(oci::to_json(list).find(R"("artifactType":"application/spdx+json")") != std::string::npos);
+  CHECK(oci::parse_index(oci::to_json(list), "l") == list);
+  CHECK(referrers_tag(img.manifest_blob.digest()) ==
+        "sha256-" + img.manifest_blob.digest().substr(7));
+  // Deterministic: the same inputs, the same manifest.
+  CHECK(build_referrer(img, oci::media_type::kSpdxJson, R"({"spdxVersion":"SPDX-2.3"})",
+                       "app.spdx.json", 86400)
+            .manifest_blob.digest() == r.manifest_blob.digest());
 }
 
 TEST_CASE("images are deterministic - the epoch changes the digest") {

@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 using dslim::packages::AppFile;
 using dslim::packages::Ecosystem;
 using dslim::packages::Package;
+using dslim::packages::sbom_packages;
 using dslim::packages::SbomInput;
 using nlohmann::json;
 
@@ -342,6 +343,36 @@ TEST_CASE("CycloneDX: packages as libraries, app files as files, the image as me
   REQUIRE(doc["dependencies"].size() == 1);
   CHECK(doc["dependencies"][0]["ref"] == "image");
   CHECK(doc["dependencies"][0]["dependsOn"].size() == by_ref.size());
+}
+
+TEST_CASE("the packages read back from either document are the ones written", "[packages]") {
+  const auto in = sample();
+  for (const auto& text : {spdx_json(in), cyclonedx_json(in)}) {
+    const auto back = sbom_packages(text, "doc");
+    REQUIRE(back.size() == in.packages.size());
+    for (size_t i = 0; i < back.size(); ++i) {
+      CHECK(back[i].name == in.packages[i].name);
+      CHECK(back[i].version == in.packages[i].version);
+      CHECK(back[i].architecture == in.packages[i].architecture);
+      CHECK(back[i].license == in.packages[i].license);
+      CHECK(back[i].purl == in.packages[i].purl);
+      CHECK(back[i].ecosystem == Ecosystem::Deb);
+    }
+  }
+  // Another tool's CycloneDX: a licence by id, an apk purl, a non-package component.
+  const auto other = sbom_packages(R"({"bomFormat":"CycloneDX","specVersion":"1.5","components":[
+      {"type":"library","name":"musl","version":"1.2.5-r0",
+       "purl":"pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=3.20.0",
+       "licenses":[{"license":{"id":"MIT"}}]},
+      {"type":"library","name":"left-pad","version":"1.3.0","purl":"pkg:npm/left-pad@1.3.0"}]})",
+                                   "syft.cdx.json");
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].ecosystem == Ecosystem::Apk);
+  CHECK(other[0].architecture == "x86_64");
+  CHECK(other[0].license == "MIT");
+  CHECK_THROWS_WITH(sbom_packages(R"({"hello":1})", "x.json"),
+                    Catch::Contains("x.json: neither an SPDX nor a CycloneDX"));
+  CHECK_THROWS_WITH(sbom_packages("{", "y.json"), Catch::Contains("y.json: malformed JSON"));
 }
 
 TEST_CASE("a file without its SHA-1 is refused, not written", "[packages]") {

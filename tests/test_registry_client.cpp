@@ -58,7 +58,7 @@ struct TestImage {
   std::string push(RegistryClient& c, const std::string& tag) const {
     for (const std::string* b : {&config, &layer})
       if (!c.has_blob(sha256_digest(*b))) c.put_blob(sha256_digest(*b), b->size(), reader(*b));
-    return c.put_manifest(tag, kOciManifest, manifest);
+    return c.put_manifest(tag, kOciManifest, manifest).digest;
   }
   std::string push(RegistryClient&& c, const std::string& tag) const { return push(c, tag); }
 };

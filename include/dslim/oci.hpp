@@ -26,10 +26,17 @@ inline constexpr const char* kDockerManifestList =
     "application/vnd.docker.distribution.manifest.list.v2+json";
 inline constexpr const char* kDockerConfig = "application/vnd.docker.container.image.v1+json";
 inline constexpr const char* kDockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+// OCI 1.1 artifacts: the config of a manifest that is not an image, and the
+// SBOM documents dslim attaches to the images it writes.
+inline constexpr const char* kEmpty = "application/vnd.oci.empty.v1+json";
+inline constexpr const char* kSpdxJson = "application/spdx+json";
+inline constexpr const char* kCycloneDxJson = "application/vnd.cyclonedx+json";
 }  // namespace media_type
 
 // The tag annotation of index.json entries.
 inline constexpr const char* kRefNameAnnotation = "org.opencontainers.image.ref.name";
+inline constexpr const char* kCreatedAnnotation = "org.opencontainers.image.created";
+inline constexpr const char* kTitleAnnotation = "org.opencontainers.image.title";
 
 struct Platform {
   std::string os = "linux";
@@ -44,6 +51,7 @@ struct Descriptor {
   uint64_t size = 0;
   std::map<std::string, std::string> annotations;
   std::optional<Platform> platform;
+  std::string artifact_type;  // an artifact's, in referrers lists and index.json; empty: omitted
   bool operator==(const Descriptor&) const = default;
 };
 
@@ -81,8 +89,10 @@ struct ImageConfig {
 
 struct Manifest {
   std::string media_type = media_type::kManifest;
+  std::string artifact_type;  // set for an artifact (an SBOM), empty for an image
   Descriptor config;
   std::vector<Descriptor> layers;
+  std::optional<Descriptor> subject;  // the image an artifact refers to (OCI 1.1)
   std::map<std::string, std::string> annotations;
   bool operator==(const Manifest&) const = default;
 };

@@ -32,6 +32,8 @@ class PackageDb {
  public:
   virtual ~PackageDb() = default;
   virtual Ecosystem ecosystem() const = 0;
+  // Where the database lies in the root ("/var/lib/dpkg/status").
+  virtual std::string location() const = 0;
   // The package owning each of `paths` that a package owns (path -> name).
   // Paths are physical (no symlink among their directories); the lists' are
   // resolved the same way, so a merged-/usr root's /lib/x.so is found as
@@ -39,6 +41,8 @@ class PackageDb {
   // resolved: a machine's dpkg lists hold ~160,000 lines.
   virtual std::map<std::string, std::string> owners(const std::set<std::string>& paths) const = 0;
   virtual const Package* find(const std::string& name) const = 0;
+  // Every installed package, licences included, sorted by name.
+  virtual std::vector<Package> all() const = 0;
   // The files that describe exactly `kept` packages in an image (path ->
   // contents): dpkg's trimmed status, apk's trimmed installed.
   virtual std::map<std::string, std::string> metadata(const std::set<std::string>& kept) const = 0;
@@ -73,6 +77,11 @@ struct SbomInput {
   std::vector<Package> packages;  // sorted by name
   std::vector<AppFile> files;     // sorted by path
 };
+
+// The packages an SBOM lists (SPDX 2.x or CycloneDX 1.x JSON, dslim's or
+// another tool's): those named by a pkg:deb or pkg:apk purl, sorted by name.
+// Throws dslim::Error naming `what` for a document that is neither.
+std::vector<Package> sbom_packages(std::string_view json, const std::string& what);
 
 // The image's purl (purl-spec oci type): pkg:oci/<repository's last component>@sha256%3A<hex>.
 std::string image_purl(const std::string& image_name, const std::string& manifest_digest);

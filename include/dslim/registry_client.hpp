@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,12 @@ struct FetchedManifest {
   std::string digest;      // sha256 of `bytes`, computed here
 };
 
+struct PushedManifest {
+  std::string digest;   // sha256 of the bytes sent
+  std::string subject;  // the OCI-Subject header: set when the registry indexed the
+                        // manifest's subject itself (it has the referrers API)
+};
+
 // Streams a blob's bytes as they arrive. It may be handed bytes of a blob
 // that later turns out not to match its digest (get_blob then throws), so
 // write into a temporary file and keep it only when get_blob returns.
@@ -64,6 +71,12 @@ class RegistryClient {
   // and Docker v2 manifest and list types. The digest is verified when
   // `reference` is one, and against Docker-Content-Digest when sent.
   FetchedManifest get_manifest(const std::string& reference);
+  // The same, nullopt when the repository has no such manifest (404).
+  std::optional<FetchedManifest> find_manifest(const std::string& reference);
+
+  // The referrers list (an image index) of the manifest `digest`, from the
+  // referrers API; nullopt when the registry does not have that API (404).
+  std::optional<std::string> referrers(const std::string& digest);
 
   // Whether the repository holds the blob (HEAD).
   bool has_blob(const std::string& digest);
@@ -76,9 +89,9 @@ class RegistryClient {
   // Uploads a blob (POST, then one PUT with ?digest=).
   void put_blob(const std::string& digest, uint64_t size, const BlobReader& source);
 
-  // PUTs a manifest under a tag or its digest; returns its digest.
-  std::string put_manifest(const std::string& reference, const std::string& media_type,
-                           std::string_view bytes);
+  // PUTs a manifest under a tag or its digest.
+  PushedManifest put_manifest(const std::string& reference, const std::string& media_type,
+                              std::string_view bytes);
 
  private:
   struct Impl;

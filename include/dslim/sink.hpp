@@ -9,8 +9,14 @@
 //   dir:DIR                  the layers unpacked (the rootfs); DIR must not exist or be empty
 //   docker://HOST/REPO[:TAG] pushed: missing blobs, then the manifest
 // Missing TAG means "latest"; docker-archive without NAME gets no RepoTags.
+// Referrers (SBOMs about the image) go beside it where the destination can
+// hold them: untagged index.json entries in a layout; in a registry, pushed
+// by digest and listed by the referrers API, or by the registry's
+// `sha256-<hex>` tag where it lacks that API. They are written before the
+// tag moves, so the tag never names an image whose referrers are missing.
 #include "dslim/image.hpp"
 #include "dslim/reference.hpp"
+#include "dslim/referrer.hpp"
 #include "dslim/transport_options.hpp"
 
 namespace dslim {
@@ -20,6 +26,10 @@ inline constexpr const char* kDefaultTag = "latest";
 // Throws dslim::Error naming the reference (and file) on failure. Returns
 // the manifest digest the destination holds (a registry's, for a push).
 std::string write_image(const Image& image, const Reference& dest,
-                        const TransportOptions& options = {});
+                        const TransportOptions& options = {},
+                        const std::vector<Referrer>& referrers = {});
+
+// oci:, oci-archive: and docker:// hold referrers; docker-archive: and dir: cannot.
+bool holds_referrers(Transport transport);
 
 }  // namespace dslim

@@ -21,4 +21,18 @@ inline const oci::Platform kDefaultPlatform{"linux", "amd64", ""};
 Image load_image(const Reference& ref, const oci::Platform& platform = kDefaultPlatform,
                  const TransportOptions& options = {});
 
+// An artifact attached to an image (an SBOM).
+struct Attachment {
+  std::string artifact_type;    // "application/spdx+json"
+  std::string manifest_digest;  // the artifact's manifest
+  std::string content;          // its first layer: the document
+};
+
+// The artifacts stored beside the image `subject` (a manifest digest) at
+// `ref` whose manifest names it as subject: a layout's untagged index.json
+// entries; a registry's referrers API, or its sha256-<hex> tag where it has
+// no such API. docker-archive: holds none. Throws dslim::Error naming `ref`.
+std::vector<Attachment> read_referrers(const Reference& ref, const std::string& subject,
+                                       const TransportOptions& options = {});
+
 }  // namespace dslim

@@ -2,6 +2,7 @@
 #include "cli/slim_command.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -227,8 +228,11 @@ void add_slim_options(CLI::App* cmd, SlimFlags& flags, const std::string& probe_
                 "Leave out the kept packages' database entries and copyright files");
   cmd->add_option("--sbom-out", flags.sbom_out,
                   "Write an SBOM of the image: FILE.spdx.json (SPDX 2.3) or FILE.cdx.json "
-                  "(CycloneDX 1.5) (repeatable)")
+                  "(CycloneDX 1.5) (repeatable); to oci:, oci-archive: and docker:// it is "
+                  "also attached to the image (an OCI referrer)")
       ->type_name("FILE");
+  cmd->add_flag("--no-sbom-attach", flags.no_sbom_attach,
+                "Write the --sbom-out files only; attach nothing to the image");
 }
 
 void fill_request(const SlimFlags& flags, slim::SlimRequest& request) {
@@ -314,18 +318,29 @@ int write_slim_image(const SlimFlags& flags, const Source& source,
     throw;
   }
   // The SBOMs before the image: an error leaves nothing written; they are
-  // renamed into place once the image is.
+  // renamed into place once the image is, and go with it as its referrers.
   std::vector<std::unique_ptr<TempFile>> sboms;
+  std::vector<Referrer> referrers;
+  const bool attach = !flags.no_sbom_attach && holds_referrers(dest.transport);
   if (!flags.sbom_out.empty()) {
     const auto input = slim::sbom_input(plan, overlay, dest.str(), image.manifest_blob.digest(),
                                         output.spec.epoch);
     for (const auto& file : flags.sbom_out) {
+      const bool spdx = file.ends_with(".spdx.json");
+      std::string document = spdx ? packages::spdx_json(input) : packages::cyclonedx_json(input);
       sboms.push_back(std::make_unique<TempFile>(file));
-      sboms.back()->write(file.ends_with(".spdx.json") ? packages::spdx_json(input)
-                                                       : packages::cyclonedx_json(input));
+      sboms.back()->write(document);
+      if (attach)
+        referrers.push_back(build_referrer(
+            image, spdx ? oci::media_type::kSpdxJson : oci::media_type::kCycloneDxJson,
+            std::move(document), std::filesystem::path(file).filename().string(),
+            output.spec.epoch));
     }
+    if (!attach && !flags.no_sbom_attach)
+      spdlog::warn("{} cannot hold an attached SBOM; it is in the --sbom-out files only",
+                   dest.str());
   }
-  std::string written = write_image(image, dest, transport);
+  std::string written = write_image(image, dest, transport, referrers);
   for (auto& sbom : sboms) sbom->commit();
   spdlog::trace("image written to {}", dest.str());
   if (flags.report == "json") {
@@ -339,12 +354,19 @@ int write_slim_image(const SlimFlags& flags, const Source& source,
     report["warnings"] = plan.warnings;
     if (output.source_size)
       report["source"] = {{"ref", source.ref}, {"image_bytes", *output.source_size}};
+    report["referrers"] = nlohmann::json::array();
+    for (const auto& r : referrers)
+      report["referrers"].push_back(
+          {{"artifactType", r.manifest.artifact_type}, {"digest", r.manifest_blob.digest()}});
     std::cout << report.dump(2) << "\n";
   } else if (!spdlog::should_log(spdlog::level::info)) {
     // -q: the digest only, for scripts.
     std::cout << written << "\n";
   } else {
     std::cout << text_report() << "wrote " << dest.str() << " (" << written << ")\n";
+    for (const auto& r : referrers)
+      std::cout << "attached " << r.manifest.layers.front().annotations.at(oci::kTitleAnnotation)
+                << " (" << r.manifest_blob.digest() << ")\n";
   }
   return 0;
 }

@@ -32,11 +32,12 @@ struct SlimFlags {
   std::string report = "text";
   bool no_package_metadata = false;
   std::vector<std::string> sbom_out;
+  bool no_sbom_attach = false;
 };
 
 // -o, --env, --include, --add, --with, --without, --allow-missing-symbols,
 // --probe, --probe-timeout, --probe-http, --compression, --max-size, --report,
-// --no-package-metadata, --sbom-out.
+// --no-package-metadata, --sbom-out, --no-sbom-attach.
 // `probe_help` says what a probe runs.
 void add_slim_options(CLI::App* cmd, SlimFlags& flags, const std::string& probe_help);
 

@@ -32,6 +32,7 @@ json descriptor_json(const Descriptor& d) {
   json j = {{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}};
   if (!d.annotations.empty()) j["annotations"] = d.annotations;
   if (d.platform) j["platform"] = platform_json(*d.platform);
+  if (!d.artifact_type.empty()) j["artifactType"] = d.artifact_type;
   return j;
 }
 
@@ -92,6 +93,7 @@ struct Reader {
     d.size = size.get<uint64_t>();
     d.annotations = string_map(optional(j, at, "annotations"), at + ".annotations");
     if (const json* p = optional(j, at, "platform")) d.platform = platform(*p, at + ".platform");
+    d.artifact_type = opt_string(j, at, "artifactType");
     return d;
   }
 };
@@ -168,6 +170,8 @@ std::string to_json(const Manifest& m) {
             {"mediaType", m.media_type},
             {"config", descriptor_json(m.config)},
             {"layers", layers}};
+  if (!m.artifact_type.empty()) j["artifactType"] = m.artifact_type;
+  if (m.subject) j["subject"] = descriptor_json(*m.subject);
   if (!m.annotations.empty()) j["annotations"] = m.annotations;
   return dump(j, "manifest");
 }
@@ -242,6 +246,8 @@ Manifest parse_manifest(std::string_view text, const std::string& what) {
   const json& layers = r.field(j, "", "layers");
   if (!layers.is_array()) r.fail("layers", "expected an array");
   for (const auto& l : layers) m.layers.push_back(r.descriptor(l, "layers[]"));
+  m.artifact_type = r.opt_string(j, "", "artifactType");
+  if (const json* s = r.optional(j, "", "subject")) m.subject = r.descriptor(*s, "subject");
   m.annotations = r.string_map(r.optional(j, "", "annotations"), "annotations");
   return m;
 }

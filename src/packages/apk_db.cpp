@@ -1,6 +1,8 @@
 // apk's database: /lib/apk/db/installed, one block per package (P: name,
 // V: version, A: architecture, L: licence; F: a directory, then R: each of
 // its files), blocks separated by blank lines.
+#include <algorithm>
+
 #include "packages/package_db.hpp"
 
 namespace dslim::packages {
@@ -65,6 +67,7 @@ class ApkDb : public PackageDb {
   }
 
   Ecosystem ecosystem() const override { return Ecosystem::Apk; }
+  std::string location() const override { return kInstalled; }
 
   std::map<std::string, std::string> owners(const std::set<std::string>& paths) const override {
     OwnerMatcher matcher(fs_, paths);
@@ -76,6 +79,14 @@ class ApkDb : public PackageDb {
   const Package* find(const std::string& name) const override {
     const auto it = index_.find(name);
     return it == index_.end() ? nullptr : &entries_[it->second].package;
+  }
+
+  std::vector<Package> all() const override {
+    std::vector<Package> out;
+    for (const auto& e : entries_) out.push_back(e.package);
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Package& a, const Package& b) { return a.name < b.name; });
+    return out;
   }
 
   std::map<std::string, std::string> metadata(const std::set<std::string>& kept) const override {

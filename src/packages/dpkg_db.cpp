@@ -1,5 +1,7 @@
 // dpkg's database: /var/lib/dpkg/status and info/NAME[:ARCH].list, or the
 // status.d/NAME stanzas and NAME.md5sums lists that distroless images carry.
+#include <algorithm>
+
 #include "dslim/error.hpp"
 #include "packages/package_db.hpp"
 
@@ -71,6 +73,7 @@ class DpkgDb : public PackageDb {
   }
 
   Ecosystem ecosystem() const override { return Ecosystem::Deb; }
+  std::string location() const override { return from_status_d_ ? kStatusD : kStatus; }
 
   std::map<std::string, std::string> owners(const std::set<std::string>& paths) const override {
     OwnerMatcher matcher(fs_, paths);
@@ -117,14 +120,15 @@ class DpkgDb : public PackageDb {
 
   const Package* find(const std::string& name) const override {
     const auto it = index_.find(name);
-    if (it == index_.end()) return nullptr;
-    Entry& e = entries_[it->second];
-    if (e.package.license.empty()) {
-      const auto file = licence_file(name);
-      const auto text = file ? rootfs::read_text(fs_, *file) : std::nullopt;
-      e.package.license = text ? debian_licence(*text) : "NOASSERTION";
-    }
-    return &e.package;
+    return it == index_.end() ? nullptr : &with_licence(entries_[it->second]);
+  }
+
+  std::vector<Package> all() const override {
+    std::vector<Package> out;
+    for (auto& e : entries_) out.push_back(with_licence(e));
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Package& a, const Package& b) { return a.name < b.name; });
+    return out;
   }
 
   std::map<std::string, std::string> metadata(const std::set<std::string>& kept) const override {
@@ -150,6 +154,15 @@ class DpkgDb : public PackageDb {
     Package package;
     std::string text;  // the stanza, as an image's status file will hold it
   };
+
+  const Package& with_licence(Entry& e) const {
+    if (e.package.license.empty()) {
+      const auto file = licence_file(e.package.name);
+      const auto text = file ? rootfs::read_text(fs_, *file) : std::nullopt;
+      e.package.license = text ? debian_licence(*text) : "NOASSERTION";
+    }
+    return e.package;
+  }
 
   void add(Stanza stanza, bool status_d) {
     const auto& f = stanza.fields;

@@ -9,6 +9,9 @@ namespace dslim::packages {
 // makes a valid, unambiguous purl component or URI path segment.
 std::string percent_encode(std::string_view text);
 
+// The inverse: %XX back to the byte; a malformed escape is kept as it is.
+std::string percent_decode(std::string_view text);
+
 // ASCII lowercase (licence names, hex digests).
 std::string ascii_lower(std::string text);
 

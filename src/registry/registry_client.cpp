@@ -299,6 +299,31 @@ struct RegistryClient::Impl {
                       digest + "; refused",
                   ErrorKind::Input);
   }
+
+  // GET a manifest; a 404 is nullopt when `missing_ok`, else an error
+  // carrying the registry's own words.
+  std::optional<FetchedManifest> manifest(const std::string& reference, bool missing_ok) {
+    check_reference(where, reference);
+    std::string what = "GET manifest " + reference;
+    HttpResponse r = retrying(what, [&] {
+      return exchange(Access::Pull,
+                      request("GET", api("manifests/" + reference), {kManifestAccept}));
+    });
+    if (r.status == 404 && missing_ok) return std::nullopt;
+    if (r.status != 200) fail(what, r);
+    if (r.body.size() > kMaxManifest)
+      throw Error(where + ": " + what + ": larger than 4 MiB; refused", ErrorKind::Input);
+    FetchedManifest out;
+    out.digest = sha256_digest(r.body);
+    if (is_sha256_digest(reference) && out.digest != reference)
+      throw Error(where + ": " + what + ": the content is " + out.digest + "; refused",
+                  ErrorKind::Input);
+    check_sent_digest(r, what, out.digest);
+    std::string type = r.header("content-type");
+    out.media_type = type.substr(0, type.find(';'));
+    out.bytes = std::move(r.body);
+    return out;
+  }
 };
 
 RegistryClient::RegistryClient(std::string registry, std::string repository,
@@ -309,26 +334,27 @@ RegistryClient::RegistryClient(std::string registry, std::string repository,
 RegistryClient::~RegistryClient() = default;
 
 FetchedManifest RegistryClient::get_manifest(const std::string& reference) {
+  return *impl_->manifest(reference, false);
+}
+
+std::optional<FetchedManifest> RegistryClient::find_manifest(const std::string& reference) {
+  return impl_->manifest(reference, true);
+}
+
+std::optional<std::string> RegistryClient::referrers(const std::string& digest) {
   Impl& m = *impl_;
-  check_reference(m.where, reference);
-  std::string what = "GET manifest " + reference;
+  digest_hex(digest, m.where + ": GET referrers");
+  std::string what = "GET referrers " + digest;
   HttpResponse r = m.retrying(what, [&] {
-    return m.exchange(Access::Pull,
-                      request("GET", m.api("manifests/" + reference), {kManifestAccept}));
+    return m.exchange(Access::Pull, request("GET", m.api("referrers/" + digest),
+                                            {"Accept: application/vnd.oci.image.index.v1+json"}));
   });
+  // 404: the registry has no referrers API (the spec's signal for the tag fallback).
+  if (r.status == 404) return std::nullopt;
   if (r.status != 200) m.fail(what, r);
   if (r.body.size() > kMaxManifest)
     throw Error(m.where + ": " + what + ": larger than 4 MiB; refused", ErrorKind::Input);
-  FetchedManifest out;
-  out.digest = sha256_digest(r.body);
-  if (is_sha256_digest(reference) && out.digest != reference)
-    throw Error(m.where + ": " + what + ": the content is " + out.digest + "; refused",
-                ErrorKind::Input);
-  m.check_sent_digest(r, what, out.digest);
-  std::string type = r.header("content-type");
-  out.media_type = type.substr(0, type.find(';'));
-  out.bytes = std::move(r.body);
-  return out;
+  return std::move(r.body);
 }
 
 bool RegistryClient::has_blob(const std::string& digest) {
@@ -417,14 +443,15 @@ void RegistryClient::put_blob(const std::string& digest, uint64_t size, const Bl
   });
 }
 
-std::string RegistryClient::put_manifest(const std::string& reference,
-                                         const std::string& media_type, std::string_view bytes) {
+PushedManifest RegistryClient::put_manifest(const std::string& reference,
+                                            const std::string& media_type, std::string_view bytes) {
   Impl& m = *impl_;
   check_reference(m.where, reference);
-  std::string digest = sha256_digest(bytes);
+  PushedManifest out;
+  out.digest = sha256_digest(bytes);
   std::string what = "PUT manifest " + reference;
-  if (is_sha256_digest(reference) && reference != digest)
-    throw Error(m.where + ": " + what + ": the content is " + digest, ErrorKind::Input);
+  if (is_sha256_digest(reference) && reference != out.digest)
+    throw Error(m.where + ": " + what + ": the content is " + out.digest, ErrorKind::Input);
   HttpResponse r = m.retrying(what, [&] {
     HttpRequest put =
         request("PUT", m.api("manifests/" + reference), {"Content-Type: " + media_type});
@@ -432,8 +459,9 @@ std::string RegistryClient::put_manifest(const std::string& reference,
     return m.exchange(Access::Push, std::move(put));
   });
   if (r.status != 201) m.fail(what, r);
-  m.check_sent_digest(r, what, digest);
-  return digest;
+  m.check_sent_digest(r, what, out.digest);
+  out.subject = r.header("oci-subject");
+  return out;
 }
 
 }  // namespace dslim::registry

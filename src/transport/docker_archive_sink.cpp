@@ -34,14 +34,14 @@ void write_docker_archive(const Image& image, const Reference& ref) {
     std::string top = image.layers.empty() ? digest_hex(image.config_blob.digest(), "config")
                                            : digest_hex(image.layers.back().digest(), "layer");
     extra["repositories"] = nlohmann::json({{ref.name, {{tag, top}}}}).dump();
-    set_tag(index, image, tag);
+    set_tag(index, image, {}, tag);
     index.manifests.back().annotations["io.containerd.image.name"] = ref.name + ":" + tag;
   } else {
     index.manifests.push_back(image.manifest_descriptor());
   }
 
   TempFile tmp(file);
-  write_layout_tar(tmp.fd(), file, image, index, extra);
+  write_layout_tar(tmp.fd(), file, unique_blobs(image), index, extra, image.epoch);
   tmp.commit();
 }
 

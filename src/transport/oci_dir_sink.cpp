@@ -48,12 +48,12 @@ void make_dir(const fs::path& p) {
 }
 
 // Writes the blobs missing from `dir`; returns the paths it created.
-std::vector<fs::path> write_blobs(const fs::path& dir, const Image& image) {
+std::vector<fs::path> write_blobs(const fs::path& dir, const std::vector<const Blob*>& blobs) {
   make_dir(dir / "blobs");
   make_dir(dir / "blobs" / "sha256");
   std::vector<fs::path> added;
   try {
-    for (const Blob* b : unique_blobs(image)) {
+    for (const Blob* b : blobs) {
       fs::path p = dir / blob_path(b->digest());
       struct stat st;
       if (::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
@@ -101,19 +101,20 @@ class DirLock {
 };
 
 // Adds the image's blobs to an existing layout, then moves `tag` to it.
-void update_layout(const fs::path& dir, const Image& image, const std::string& tag) {
+void update_layout(const fs::path& dir, const Image& image, const std::vector<Referrer>& referrers,
+                   const std::string& tag) {
   auto layout = read_file(dir / kOciLayoutFile);
   if (!layout)
     throw Error(dir.string() + " exists and is not an OCI image layout (no oci-layout file)");
   check_oci_layout(*layout, dir.string());
 
-  std::vector<fs::path> added = write_blobs(dir, image);
+  std::vector<fs::path> added = write_blobs(dir, unique_blobs(image, referrers));
   try {
     DirLock lock(dir);
     oci::Index index;
     if (auto text = read_file(dir / kIndexFile))
       index = oci::parse_index(*text, (dir / kIndexFile).string());
-    set_tag(index, image, tag);
+    set_tag(index, image, referrers, tag);
     write_file_atomic((dir / kIndexFile).string(), oci::to_json(index));
   } catch (...) {
     for (const auto& p : added) ::unlink(p.c_str());
@@ -123,7 +124,8 @@ void update_layout(const fs::path& dir, const Image& image, const std::string& t
 
 }  // namespace
 
-void write_oci_dir(const Image& image, const Reference& ref) {
+void write_oci_dir(const Image& image, const std::vector<Referrer>& referrers,
+                   const Reference& ref) {
   fs::path dir = prepare_destination(ref.path);
   std::string tag = ref.tag.empty() ? kDefaultTag : ref.tag;
 
@@ -131,9 +133,9 @@ void write_oci_dir(const Image& image, const Reference& ref) {
   fs::file_status st = fs::status(dir, ec);
   if (!fs::exists(st) || is_empty_dir(dir)) {
     TempDir tmp(dir.string());
-    write_blobs(tmp.path(), image);
+    write_blobs(tmp.path(), unique_blobs(image, referrers));
     oci::Index index;
-    set_tag(index, image, tag);
+    set_tag(index, image, referrers, tag);
     write_file_atomic(tmp.path() + "/" + kOciLayoutFile, kOciLayoutJson);
     write_file_atomic(tmp.path() + "/" + kIndexFile, oci::to_json(index));
     if (tmp.try_commit()) return;
@@ -141,7 +143,7 @@ void write_oci_dir(const Image& image, const Reference& ref) {
   } else if (!fs::is_directory(st)) {
     throw Error(dir.string() + " exists and is not a directory");
   }
-  update_layout(dir, image, tag);
+  update_layout(dir, image, referrers, tag);
 }
 
 }  // namespace dslim

@@ -13,17 +13,22 @@ std::string blob_path(const std::string& digest) {
   return "blobs/sha256/" + digest_hex(digest, "blob");
 }
 
-std::vector<const Blob*> unique_blobs(const Image& image) {
+std::vector<const Blob*> unique_blobs(const Image& image, const std::vector<Referrer>& referrers) {
   std::map<std::string, const Blob*> by_digest;
   by_digest.emplace(image.config_blob.digest(), &image.config_blob);
   by_digest.emplace(image.manifest_blob.digest(), &image.manifest_blob);
   for (const auto& l : image.layers) by_digest.emplace(l.digest(), &l);
+  for (const auto& r : referrers)
+    for (const Blob* b : {&r.manifest_blob, &r.config_blob, &r.content})
+      by_digest.emplace(b->digest(), b);
   std::vector<const Blob*> out;
   for (const auto& [d, b] : by_digest) out.push_back(b);
   return out;
 }
 
-void set_tag(oci::Index& index, const Image& image, const std::string& tag) {
+void set_tag(oci::Index& index, const Image& image, const std::vector<Referrer>& referrers,
+             const std::string& tag) {
+  for (const auto& r : referrers) add_referrer(index, r.descriptor());
   oci::Descriptor d = image.manifest_descriptor();
   d.annotations[oci::kRefNameAnnotation] = tag;
   for (auto& m : index.manifests) {
@@ -104,10 +109,14 @@ Image read_oci_layout(const LayoutFiles& files, const std::string& tag, const st
       if (m.digest == digest) chosen = &m;
     if (!chosen) throw Error(what + ": no image with digest " + digest);
   } else if (tag.empty()) {
-    if (index.manifests.size() != 1)
-      throw Error(what + ": holds " + std::to_string(index.manifests.size()) +
+    // Attached SBOMs are entries too, but not images to pick.
+    std::vector<const oci::Descriptor*> images;
+    for (const auto& m : index.manifests)
+      if (!is_artifact_entry(m)) images.push_back(&m);
+    if (images.size() != 1)
+      throw Error(what + ": holds " + std::to_string(images.size()) +
                   " images; name one with :TAG");
-    chosen = &index.manifests.front();
+    chosen = images.front();
   } else {
     for (const auto& m : index.manifests) {
       auto it = m.annotations.find(oci::kRefNameAnnotation);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dslim/image.hpp"
+#include "dslim/referrer.hpp"
 #include "layout_files.hpp"
 
 namespace dslim {
@@ -18,12 +19,15 @@ inline constexpr const char* kIndexFile = "index.json";
 // "blobs/sha256/HEX"; throws for a malformed digest.
 std::string blob_path(const std::string& digest);
 
-// Every blob of the image once (layers may repeat), sorted by digest.
-std::vector<const Blob*> unique_blobs(const Image& image);
+// Every blob of the image and its referrers once (layers may repeat, the
+// empty config is shared), sorted by digest.
+std::vector<const Blob*> unique_blobs(const Image& image,
+                                      const std::vector<Referrer>& referrers = {});
 
-// Points `tag` at the image: replaces the entry carrying that tag in place,
-// or appends one.
-void set_tag(oci::Index& index, const Image& image, const std::string& tag);
+// Points `tag` at the image (replacing the entry carrying that tag in
+// place, or appending one) and lists its referrers untagged, once each.
+void set_tag(oci::Index& index, const Image& image, const std::vector<Referrer>& referrers,
+             const std::string& tag);
 
 // The manifest of `index` for `want` (a variant only when `want` names one),
 // never an unknown/unknown attestation entry; a lone entry without a

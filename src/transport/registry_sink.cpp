@@ -1,6 +1,7 @@
 // Pushing an image: blobs the repository lacks (HEAD first), then the
+// manifests of its referrers (by digest) and their listing, then the image's
 // manifest under its tag, last, so a failed push never leaves the tag
-// pointing at an image with missing blobs.
+// pointing at an image with missing blobs or SBOMs.
 #include <algorithm>
 #include <cstring>
 
@@ -11,14 +12,41 @@
 #include "sinks.hpp"
 
 namespace dslim {
+namespace {
 
-std::string write_registry(const Image& image, const Reference& ref,
-                           const TransportOptions& options) {
+using registry::RegistryClient;
+
+bool is_manifest_blob(const Blob* b, const Image& image, const std::vector<Referrer>& referrers) {
+  if (b == &image.manifest_blob) return true;
+  return std::any_of(referrers.begin(), referrers.end(),
+                     [b](const Referrer& r) { return b == &r.manifest_blob; });
+}
+
+// The distribution spec's fallback for a registry without the referrers API
+// (the one in Debian): the subject's referrers list is an index tagged
+// sha256-<hex>, read, extended and written back.
+void list_under_referrers_tag(RegistryClient& client, const Referrer& r) {
+  const std::string tag = referrers_tag(r.manifest.subject->digest);
+  oci::Index list;
+  if (auto current = client.find_manifest(tag)) {
+    if (!oci::is_index_type(current->media_type))
+      throw Error("the tag " + tag + " holds a " + current->media_type +
+                  ", not the referrers list of " + r.manifest.subject->digest);
+    list = oci::parse_index(current->bytes, "referrers list " + tag);
+  }
+  if (add_referrer(list, r.descriptor()))
+    client.put_manifest(tag, oci::media_type::kIndex, oci::to_json(list));
+}
+
+}  // namespace
+
+std::string write_registry(const Image& image, const std::vector<Referrer>& referrers,
+                           const Reference& ref, const TransportOptions& options) {
   if (!ref.digest.empty())
     throw Error("an image is pushed under a tag, not a digest", ErrorKind::Usage);
-  registry::RegistryClient client(ref.registry, ref.repository, options.registry);
-  for (const Blob* b : unique_blobs(image)) {
-    if (b == &image.manifest_blob || client.has_blob(b->digest())) continue;
+  RegistryClient client(ref.registry, ref.repository, options.registry);
+  for (const Blob* b : unique_blobs(image, referrers)) {
+    if (is_manifest_blob(b, image, referrers) || client.has_blob(b->digest())) continue;
     std::string_view bytes = b->bytes();
     client.put_blob(b->digest(), b->size(), [bytes](uint64_t offset, char* buf, size_t n) {
       if (offset >= bytes.size()) return size_t{0};
@@ -27,8 +55,16 @@ std::string write_registry(const Image& image, const Reference& ref,
       return n;
     });
   }
-  return client.put_manifest(ref.tag.empty() ? kDefaultTag : ref.tag,
-                             image.manifest_blob.media_type(), image.manifest_blob.bytes());
+  for (const auto& r : referrers) {
+    auto pushed = client.put_manifest(r.manifest_blob.digest(), r.manifest_blob.media_type(),
+                                      r.manifest_blob.bytes());
+    // OCI-Subject: the registry lists it among the image's referrers itself.
+    if (pushed.subject.empty()) list_under_referrers_tag(client, r);
+  }
+  return client
+      .put_manifest(ref.tag.empty() ? kDefaultTag : ref.tag, image.manifest_blob.media_type(),
+                    image.manifest_blob.bytes())
+      .digest;
 }
 
 }  // namespace dslim

@@ -22,17 +22,27 @@ std::filesystem::path prepare_destination(const std::string& path) {
   return parent / p.filename();
 }
 
-std::string write_image(const Image& image, const Reference& dest,
-                        const TransportOptions& options) {
+bool holds_referrers(Transport transport) {
+  return transport == Transport::Oci || transport == Transport::OciArchive ||
+         transport == Transport::Docker;
+}
+
+std::string write_image(const Image& image, const Reference& dest, const TransportOptions& options,
+                        const std::vector<Referrer>& referrers) {
   try {
+    if (!referrers.empty() && !holds_referrers(dest.transport))
+      throw Error(
+          "this destination cannot hold an SBOM attached to the image (referrers); "
+          "write one to oci:, oci-archive: or docker://",
+          ErrorKind::Usage);
     switch (dest.transport) {
       case Transport::Oci:
         if (!dest.digest.empty())
           throw Error("an image is written under a tag, not a digest", ErrorKind::Usage);
-        write_oci_dir(image, dest);
+        write_oci_dir(image, referrers, dest);
         break;
       case Transport::OciArchive:
-        write_oci_archive(image, dest);
+        write_oci_archive(image, referrers, dest);
         break;
       case Transport::DockerArchive:
         write_docker_archive(image, dest);
@@ -41,7 +51,7 @@ std::string write_image(const Image& image, const Reference& dest,
         write_rootfs_dir(image, dest);
         break;
       case Transport::Docker:
-        return write_registry(image, dest, options);
+        return write_registry(image, referrers, dest, options);
     }
     return image.manifest_blob.digest();
   } catch (const Error& e) {
