@@ -66,27 +66,14 @@ struct CleanHome {
 // tests/support/fake_token_registry.py on a free port.
 class FakeTokenRegistry {
  public:
-  explicit FakeTokenRegistry(int expires_in = 300) {
-    std::string port_file = (dir_.path() / "port").string();
-    std::string log = (dir_.path() / "log").string();
-    process_.start({"python3", DSLIM_SOURCE_DIR "/tests/support/fake_token_registry.py", port_file,
-                    std::to_string(expires_in)},
-                   log);
-    for (int i = 0; i < 200 && !std::filesystem::exists(port_file); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    port_ = std::stoi(test::read_file_text(port_file));
-    test::wait_for_port(port_, process_, log);
-  }
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-  nlohmann::json stats() const {
-    return nlohmann::json::parse(test::run("curl -sf http://" + host() + "/stats"));
-  }
+  explicit FakeTokenRegistry(int expires_in = 300)
+      : server_("fake_token_registry.py", {std::to_string(expires_in)}) {}
+  std::string host() const { return server_.host(); }
+  nlohmann::json stats() const { return nlohmann::json::parse(server_.stats()); }
   void revoke() const { test::run("curl -sf -X POST http://" + host() + "/revoke"); }
 
  private:
-  TempDir dir_;
-  test::ChildProcess process_;
-  int port_ = 0;
+  test::ScriptServer server_;
 };
 
 }  // namespace

@@ -104,6 +104,23 @@ TEST_CASE("docker-archive: and dir: cannot hold referrers and write nothing") {
   CHECK(std::filesystem::is_empty(t.path()));
 }
 
+TEST_CASE("a registry with the referrers API indexes them itself: no fallback tag") {
+  test::have_tool("curl");
+  ScriptServer server("referrers_registry.py");
+  const Image img = small_image();
+  const Reference ref = parse_reference("docker://" + server.host() + "/team/app:1.0");
+  const auto refs = sboms(img);
+  write_image(img, ref, {}, refs);
+  registry::RegistryClient client(server.host(), "team/app");
+  const auto list = client.referrers(img.manifest_blob.digest());
+  REQUIRE(list);
+  CHECK(json::parse(*list)["manifests"].size() == 2);
+  check_attached(read_referrers(ref, img.manifest_blob.digest()), refs);
+  // Only the image's tag was pushed: the OCI-Subject answer made the
+  // sha256-<hex> list needless.
+  CHECK(json::parse(server.stats())["tags"] == json::array({"1.0"}));
+}
+
 TEST_CASE("a registry without the referrers API lists them under the sha256- tag") {
   RegistryServer server;
   const Image img = small_image();

@@ -152,6 +152,32 @@ class RegistryServer {
   ChildProcess process_;
 };
 
+// A test server tests/support/SCRIPT (a Python fake) that binds a free port
+// of 127.0.0.1 and writes it to the file named by its first argument.
+class ScriptServer {
+ public:
+  explicit ScriptServer(const std::string& script, const std::vector<std::string>& args = {}) {
+    const std::string port_file = (dir_.path() / "port").string();
+    const std::string log = (dir_.path() / "log").string();
+    std::vector<std::string> argv = {"python3", DSLIM_SOURCE_DIR "/tests/support/" + script,
+                                     port_file};
+    argv.insert(argv.end(), args.begin(), args.end());
+    process_.start(argv, log);
+    for (int i = 0; i < 200 && !std::filesystem::exists(port_file); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    port_ = std::stoi(read_file_text(port_file));
+    wait_for_port(port_, process_, log);
+  }
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The server's GET /stats.
+  std::string stats() const { return run("curl -sf http://" + host() + "/stats"); }
+
+ private:
+  TempDir dir_;
+  ChildProcess process_;
+  int port_ = 0;
+};
+
 // A CA and a server certificate it signed for 127.0.0.1 and localhost, made
 // with the openssl CLI: ca.crt, server.crt, server.key in `dir`.
 struct TestTls {
