@@ -38,6 +38,21 @@ struct Image {
 
 Image build_image(const ImageSpec& spec, const std::vector<Layer>& layers);
 
+// Images of one program for several platforms under an image index (a
+// multi-platform tag).
+struct ImageIndex {
+  std::vector<Image> images;  // in index order
+  oci::Index index;
+  Blob index_blob;
+  int64_t epoch = 0;
+
+  // Every blob's bytes: the index and each image's.
+  uint64_t total_size() const;
+};
+
+// Throws dslim::Error (Usage) when two images share a platform.
+ImageIndex build_index(std::vector<Image> images);
+
 // Checks that the manifest names exactly `config` and `layers` (digest and
 // size) and parses the config; throws dslim::Error naming `what` otherwise.
 Image image_from_blobs(Blob manifest, Blob config, std::vector<Blob> layers,

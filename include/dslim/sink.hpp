@@ -32,4 +32,13 @@ std::string write_image(const Image& image, const Reference& dest,
 // oci:, oci-archive: and docker:// hold referrers; docker-archive: and dir: cannot.
 bool holds_referrers(Transport transport);
 
+// An image index over images of several platforms (a multi-platform tag):
+// oci:, oci-archive: and docker:// (the images by digest, the index under
+// the tag, last); docker-archive: and dir: refuse it (Usage). Returns the
+// index's digest.
+std::string write_index(const ImageIndex& index, const Reference& dest,
+                        const TransportOptions& options = {});
+// Whether `transport` can hold an index: as holds_referrers.
+bool holds_index(Transport transport);
+
 }  // namespace dslim

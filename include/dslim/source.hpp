@@ -4,6 +4,8 @@
 // Manifests and configs are read and checked now; layers stay where they are
 // stored and are checked against their digest while they stream. dir: is a
 // RootFs, not an image, and is refused here.
+#include <optional>
+
 #include "dslim/image.hpp"
 #include "dslim/reference.hpp"
 #include "dslim/transport_options.hpp"
@@ -20,6 +22,10 @@ inline const oci::Platform kDefaultPlatform{"linux", "amd64", ""};
 // docker:// pulls manifests and the config now, layers when first read.
 Image load_image(const Reference& ref, const oci::Platform& platform = kDefaultPlatform,
                  const TransportOptions& options = {});
+
+// The image index `ref` names (a multi-platform image); nullopt when it
+// names a single image. docker-archive: holds single images only.
+std::optional<oci::Index> read_index(const Reference& ref, const TransportOptions& options = {});
 
 // An artifact attached to an image (an SBOM).
 struct Attachment {

@@ -2,10 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <iostream>
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.hpp"
+#include "cli/image_report.hpp"
 #include "cli/slim_command.hpp"
 #include "dslim/environment.hpp"
 #include "dslim/error.hpp"
+#include "dslim/sink.hpp"
 
 namespace dslim::cli {
 
@@ -24,6 +29,7 @@ struct BinaryOptions {
   std::string workdir;
   std::vector<std::string> expose;
   std::vector<std::string> labels;
+  bool multi_arch = false;
 };
 
 oci::ContainerConfig container_config(const BinaryOptions& opt, const slim::SlimPlan& plan) {
@@ -47,15 +53,16 @@ oci::ContainerConfig container_config(const BinaryOptions& opt, const slim::Slim
   return config;
 }
 
-int run_binary(const BinaryOptions& opt) {
-  spdlog::trace("started");
+// One image: `apps` slimmed against `source` (the image for their platform).
+struct Slimmed {
+  slim::SlimPlan plan;
+  SlimOutput output;
+};
+Slimmed plan_binary(const BinaryOptions& opt, const Source& source, rootfs::OverlayRootFs& overlay,
+                    const std::vector<std::string>& apps) {
   slim::SlimRequest request;
   fill_request(opt.slim, request);
-  Source source = open_source(opt.slim.source, opt.apps);
-  spdlog::trace("source {} opened", source.ref);
-  rootfs::OverlayRootFs overlay(*source.fs);
-  overlay.set_max_symlink_hops(opt.slim.source.max_symlink_hops);
-  request.apps = opt.apps;
+  request.apps = apps;
   request.picks = opt.picks;
   request.dest = opt.dest;
   // The Env the image runs with, but for what presets add (none sets
@@ -66,15 +73,84 @@ int run_binary(const BinaryOptions& opt) {
   request.cmd = command_words(opt.cmd, "--cmd");
   request.user = opt.user;
   request.workdir = opt.workdir;
-  slim::SlimPlan plan = slim::plan_image(request, overlay);
+  Slimmed out{slim::plan_image(request, overlay), {}};
+  out.output.spec.config = container_config(opt, out.plan);
+  const auto platform = elf::platform_of(out.plan.arch);
+  out.output.spec.platform = {platform.os, platform.architecture, platform.variant};
+  out.output.spec.epoch = source_date_epoch();
+  out.output.spec.history_comment = "dslim binary";
+  return out;
+}
 
-  SlimOutput output;
-  output.spec.config = container_config(opt, plan);
-  const auto platform = elf::platform_of(plan.arch);
-  output.spec.platform = {platform.os, platform.architecture, platform.variant};
-  output.spec.epoch = source_date_epoch();
-  output.spec.history_comment = "dslim binary";
-  return write_slim_image(opt.slim, source, overlay, plan, std::move(output));
+Source open_binary_source(const BinaryOptions& opt, const std::vector<std::string>& apps,
+                          std::unique_ptr<rootfs::OverlayRootFs>& overlay) {
+  Source source = open_source(opt.slim.source, apps);
+  spdlog::trace("source {} opened", source.ref);
+  overlay = std::make_unique<rootfs::OverlayRootFs>(*source.fs);
+  overlay->set_max_symlink_hops(opt.slim.source.max_symlink_hops);
+  return source;
+}
+
+// --multi-arch: each APP, a build of one program for a platform (its ELF
+// header says which), slimmed against that platform of the source, and the
+// images written under one index.
+int run_multi_arch(const BinaryOptions& opt) {
+  if (opt.apps.size() < 2)
+    throw Error("--multi-arch takes two or more APPs, one build per platform", ErrorKind::Usage);
+  if (!opt.slim.source.platform.empty())
+    throw Error("--multi-arch takes each APP's platform from its ELF header; drop --platform",
+                ErrorKind::Usage);
+  if (!opt.slim.sbom_out.empty())
+    throw Error("--sbom-out is for one image; --multi-arch writes an index", ErrorKind::Usage);
+  const Reference dest = parse_reference(opt.slim.output);
+  if (!holds_index(dest.transport))
+    throw Error(dest.str() +
+                    ": holds one image, not an index over several platforms; write to oci:, "
+                    "oci-archive: or docker://",
+                ErrorKind::Usage);
+  std::vector<Image> images;
+  std::vector<BuiltImage> built;
+  for (const auto& app : opt.apps) {
+    std::unique_ptr<rootfs::OverlayRootFs> overlay;
+    const Source source = open_binary_source(opt, {app}, overlay);
+    Slimmed s = plan_binary(opt, source, *overlay, {app});
+    built.push_back(build_slim_image(opt.slim, source, *overlay, s.plan, s.output));
+    images.push_back(built.back().image);
+  }
+  const ImageIndex index = build_index(std::move(images));
+  const std::string written = write_index(index, dest, transport_options(opt.slim.source));
+  if (opt.slim.report == "json") {
+    nlohmann::json report = {{"output", dest.str()}, {"digest", written}};
+    report["images"] = nlohmann::json::array();
+    for (const auto& b : built) {
+      auto one = summary_json(b.summary);
+      one["platform"] = oci::to_string(b.image.config.platform);
+      one["app"] = opt.apps[report["images"].size()];
+      report["images"].push_back(one);
+    }
+    std::cout << report.dump(2) << "\n";
+  } else if (!spdlog::should_log(spdlog::level::info)) {
+    std::cout << written << "\n";
+  } else {
+    for (size_t i = 0; i < built.size(); ++i)
+      std::cout << oci::to_string(built[i].image.config.platform) << " (" << opt.apps[i] << "):\n"
+                << built[i].text_report;
+    std::cout << "wrote " << dest.str() << " (" << written << "), an index over";
+    for (const auto& b : built)
+      std::cout << " " << oci::to_string(b.image.config.platform) << " "
+                << b.image.manifest_blob.digest();
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int run_binary(const BinaryOptions& opt) {
+  spdlog::trace("started");
+  if (opt.multi_arch) return run_multi_arch(opt);
+  std::unique_ptr<rootfs::OverlayRootFs> overlay;
+  const Source source = open_binary_source(opt, opt.apps, overlay);
+  Slimmed s = plan_binary(opt, source, *overlay, opt.apps);
+  return write_slim_image(opt.slim, source, *overlay, s.plan, std::move(s.output));
 }
 
 }  // namespace
@@ -98,6 +174,13 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
       "oci:./py\n"
       "  dslim binary ./server --probe-http 8080/healthz --cmd '[\"--port\", \"8080\"]' -o "
       "oci:./srv\n"
+      "  dslim binary build/amd64/app build/arm64/app --multi-arch --from debian:12 -o "
+      "docker://registry.example.com/team/app:1.4\n"
+      "\n"
+      "Multi-arch: with --multi-arch each APP is a build of the program for one\n"
+      "platform (its ELF header says which); each becomes an image from that\n"
+      "platform of --from (an image index), placed at --dest, and DEST gets an\n"
+      "image index over them (oci:, oci-archive:, docker://).\n"
       "\n"
       "Placement: one APP goes to --dest (default /app); several go under --dest\n"
       "(default /usr/local/bin) by file name. The loader and every library land at\n"
@@ -168,6 +251,9 @@ void add_binary_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
   cmd->add_option("--expose", opt->expose, "Port to expose, e.g. 8080 or 53/udp (repeatable)")
       ->type_name("PORT");
   cmd->add_option("--label", opt->labels, "Image label (repeatable)")->type_name("K=V");
+  cmd->add_flag("--multi-arch", opt->multi_arch,
+                "The APPs are builds of one program for different platforms: one image each, "
+                "from that platform of the source, under one image index");
   add_slim_options(cmd, opt->slim,
                    "Run the entrypoint with ARGS (shell words) in a sandbox over the source and "
                    "keep every file it touches (repeatable; \"\" for no arguments)");

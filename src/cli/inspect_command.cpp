@@ -83,14 +83,30 @@ int run_inspect(const InspectOptions& opt) {
   if (opt.sbom) return run_packages(opt);
   uint64_t max_size = opt.max_size.empty() ? 0 : parse_size(opt.max_size);
   Reference ref = parse_reference(opt.image);
-  ImageSummary summary =
-      summarize(load_image(ref, wanted_platform(opt.source, {}), transport_options(opt.source)));
+  const TransportOptions transport = transport_options(opt.source);
+  // A multi-platform image: every platform listed, the one asked for shown.
+  std::vector<oci::Descriptor> platforms;
+  if (const auto index = read_index(ref, transport))
+    for (const auto& m : index->manifests)
+      if (m.platform && m.platform->os != "unknown" && m.platform->architecture != "unknown")
+        platforms.push_back(m);
+  ImageSummary summary = summarize(load_image(ref, wanted_platform(opt.source, {}), transport));
   if (opt.format == "json") {
-    std::cout << summary_json(summary).dump(2) << "\n";
+    auto out = summary_json(summary);
+    if (!platforms.empty()) {
+      out["platforms"] = nlohmann::json::array();
+      for (const auto& m : platforms)
+        out["platforms"].push_back(
+            {{"platform", oci::to_string(*m.platform)}, {"digest", m.digest}, {"size", m.size}});
+    }
+    std::cout << out.dump(2) << "\n";
   } else {
     const auto& c = summary.config;
-    std::cout << "image:      " << ref.str() << "\n"
-              << "digest:     " << summary.manifest_digest << "\n"
+    std::cout << "image:      " << ref.str() << "\n";
+    for (const auto& m : platforms)
+      std::cout << "index of:   " << oci::to_string(*m.platform) << " " << m.digest
+                << (m.digest == summary.manifest_digest ? "  (shown below)" : "") << "\n";
+    std::cout << "digest:     " << summary.manifest_digest << "\n"
               << "platform:   " << oci::to_string(c.platform) << "\n"
               << "entrypoint: " << join(c.config.entrypoint) << "\n";
     if (!c.config.cmd.empty()) std::cout << "cmd:        " << join(c.config.cmd) << "\n";

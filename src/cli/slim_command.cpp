@@ -261,10 +261,9 @@ void fill_request(const SlimFlags& flags, slim::SlimRequest& request) {
   }
 }
 
-int write_slim_image(const SlimFlags& flags, const Source& source,
-                     const rootfs::OverlayRootFs& overlay, const slim::SlimPlan& plan,
-                     SlimOutput output) {
-  Reference dest = parse_reference(flags.output);
+BuiltImage build_slim_image(const SlimFlags& flags, const Source& source,
+                            const rootfs::OverlayRootFs& overlay, const slim::SlimPlan& plan,
+                            const SlimOutput& output) {
   const uint64_t max_size = flags.max_size.empty() ? 0 : parse_size(flags.max_size);
   LayerOptions layer_options;
   layer_options.compression = parse_compression(flags.compression);
@@ -302,21 +301,31 @@ int write_slim_image(const SlimFlags& flags, const Source& source,
     spdlog::debug("layer {}: same entries and contents as a cached one, not compressed again",
                   layer.blob.digest());
   std::vector<LayerFile> files = std::move(layer.files);
-  Image image = build_image(output.spec, {std::move(layer)});
-
-  ImageSummary summary = summarize(image, {std::move(files)});
+  BuiltImage built{build_image(output.spec, {std::move(layer)}), {}, {}};
+  built.summary = summarize(built.image, {std::move(files)});
   const std::string sizes =
-      output.source_size ? size_line(source.ref, summary.image_bytes, *output.source_size) : "";
-  auto text_report = [&] {
-    return render_inferred(plan) + render_probes(plan) + render_summary(summary, 20) + sizes;
-  };
+      output.source_size ? size_line(source.ref, built.summary.image_bytes, *output.source_size)
+                         : "";
+  built.text_report =
+      render_inferred(plan) + render_probes(plan) + render_summary(built.summary, 20) + sizes;
   try {
-    check_max_size(summary, max_size, "the image");
+    check_max_size(built.summary, max_size, "the image");
   } catch (const Error&) {
-    if (flags.report == "text") std::cout << text_report();
+    if (flags.report == "text") std::cout << built.text_report;
     std::cout.flush();
     throw;
   }
+  return built;
+}
+
+int write_slim_image(const SlimFlags& flags, const Source& source,
+                     const rootfs::OverlayRootFs& overlay, const slim::SlimPlan& plan,
+                     SlimOutput output) {
+  const Reference dest = parse_reference(flags.output);
+  BuiltImage built = build_slim_image(flags, source, overlay, plan, output);
+  const Image& image = built.image;
+  const ImageSummary& summary = built.summary;
+  const TransportOptions transport = transport_options(flags.source);
   // The SBOMs before the image: an error leaves nothing written; they are
   // renamed into place once the image is, and go with it as its referrers.
   std::vector<std::unique_ptr<TempFile>> sboms;
@@ -363,7 +372,7 @@ int write_slim_image(const SlimFlags& flags, const Source& source,
     // -q: the digest only, for scripts.
     std::cout << written << "\n";
   } else {
-    std::cout << text_report() << "wrote " << dest.str() << " (" << written << ")\n";
+    std::cout << built.text_report << "wrote " << dest.str() << " (" << written << ")\n";
     for (const auto& r : referrers)
       std::cout << "attached " << r.manifest.layers.front().annotations.at(oci::kTitleAnnotation)
                 << " (" << r.manifest_blob.digest() << ")\n";

@@ -11,6 +11,7 @@
 
 #include "cli/source.hpp"
 #include "dslim/image.hpp"
+#include "dslim/image_summary.hpp"
 #include "dslim/slim.hpp"
 
 namespace dslim::cli {
@@ -62,5 +63,17 @@ struct SlimOutput {
 int write_slim_image(const SlimFlags& flags, const Source& source,
                      const rootfs::OverlayRootFs& overlay, const slim::SlimPlan& plan,
                      SlimOutput output);
+
+// The first half of write_slim_image: the plan built into an image, not
+// written (warnings logged, failures thrown, --max-size checked with the
+// report printed first), and its text report.
+struct BuiltImage {
+  Image image;
+  ImageSummary summary;
+  std::string text_report;  // inferred needs, probes, files, sizes
+};
+BuiltImage build_slim_image(const SlimFlags& flags, const Source& source,
+                            const rootfs::OverlayRootFs& overlay, const slim::SlimPlan& plan,
+                            const SlimOutput& output);
 
 }  // namespace dslim::cli

@@ -40,6 +40,28 @@ Image build_image(const ImageSpec& spec, const std::vector<Layer>& layers) {
   return img;
 }
 
+uint64_t ImageIndex::total_size() const {
+  uint64_t n = index_blob.size();
+  for (const auto& i : images) n += i.total_size();
+  return n;
+}
+
+ImageIndex build_index(std::vector<Image> images) {
+  ImageIndex out;
+  for (const auto& img : images) {
+    for (const auto& d : out.index.manifests)
+      if (d.platform == img.config.platform)
+        throw Error("two images for " + oci::to_string(img.config.platform) +
+                        ": an index holds one per platform",
+                    ErrorKind::Usage);
+    out.index.manifests.push_back(img.manifest_descriptor());
+    out.epoch = std::max(out.epoch, img.epoch);
+  }
+  out.index_blob = Blob::from_bytes(oci::media_type::kIndex, oci::to_json(out.index));
+  out.images = std::move(images);
+  return out;
+}
+
 Image image_from_blobs(Blob manifest, Blob config, std::vector<Blob> layers,
                        const std::string& what) {
   Image img;

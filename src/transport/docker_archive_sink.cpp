@@ -34,7 +34,7 @@ void write_docker_archive(const Image& image, const Reference& ref) {
     std::string top = image.layers.empty() ? digest_hex(image.config_blob.digest(), "config")
                                            : digest_hex(image.layers.back().digest(), "layer");
     extra["repositories"] = nlohmann::json({{ref.name, {{tag, top}}}}).dump();
-    set_tag(index, image, {}, tag);
+    set_tag(index, image.manifest_descriptor(), {}, tag);
     index.manifests.back().annotations["io.containerd.image.name"] = ref.name + ":" + tag;
   } else {
     index.manifests.push_back(image.manifest_descriptor());

@@ -7,13 +7,12 @@
 
 namespace dslim {
 
-void write_oci_archive(const Image& image, const std::vector<Referrer>& referrers,
-                       const Reference& ref) {
+void write_oci_archive(const Publication& pub, const Reference& ref) {
   std::string file = prepare_destination(ref.path).string();
   oci::Index index;
-  set_tag(index, image, referrers, ref.tag.empty() ? kDefaultTag : ref.tag);
+  set_tag(index, pub.descriptor(), pub.referrers, ref.tag.empty() ? kDefaultTag : ref.tag);
   TempFile tmp(file);
-  write_layout_tar(tmp.fd(), file, unique_blobs(image, referrers), index, {}, image.epoch);
+  write_layout_tar(tmp.fd(), file, pub.blobs, index, {}, pub.epoch);
   tmp.commit();
 }
 

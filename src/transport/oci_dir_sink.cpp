@@ -100,21 +100,20 @@ class DirLock {
   int fd_;
 };
 
-// Adds the image's blobs to an existing layout, then moves `tag` to it.
-void update_layout(const fs::path& dir, const Image& image, const std::vector<Referrer>& referrers,
-                   const std::string& tag) {
+// Adds the blobs to an existing layout, then moves `tag` to the top.
+void update_layout(const fs::path& dir, const Publication& pub, const std::string& tag) {
   auto layout = read_file(dir / kOciLayoutFile);
   if (!layout)
     throw Error(dir.string() + " exists and is not an OCI image layout (no oci-layout file)");
   check_oci_layout(*layout, dir.string());
 
-  std::vector<fs::path> added = write_blobs(dir, unique_blobs(image, referrers));
+  std::vector<fs::path> added = write_blobs(dir, pub.blobs);
   try {
     DirLock lock(dir);
     oci::Index index;
     if (auto text = read_file(dir / kIndexFile))
       index = oci::parse_index(*text, (dir / kIndexFile).string());
-    set_tag(index, image, referrers, tag);
+    set_tag(index, pub.descriptor(), pub.referrers, tag);
     write_file_atomic((dir / kIndexFile).string(), oci::to_json(index));
   } catch (...) {
     for (const auto& p : added) ::unlink(p.c_str());
@@ -124,8 +123,7 @@ void update_layout(const fs::path& dir, const Image& image, const std::vector<Re
 
 }  // namespace
 
-void write_oci_dir(const Image& image, const std::vector<Referrer>& referrers,
-                   const Reference& ref) {
+void write_oci_dir(const Publication& pub, const Reference& ref) {
   fs::path dir = prepare_destination(ref.path);
   std::string tag = ref.tag.empty() ? kDefaultTag : ref.tag;
 
@@ -133,9 +131,9 @@ void write_oci_dir(const Image& image, const std::vector<Referrer>& referrers,
   fs::file_status st = fs::status(dir, ec);
   if (!fs::exists(st) || is_empty_dir(dir)) {
     TempDir tmp(dir.string());
-    write_blobs(tmp.path(), unique_blobs(image, referrers));
+    write_blobs(tmp.path(), pub.blobs);
     oci::Index index;
-    set_tag(index, image, referrers, tag);
+    set_tag(index, pub.descriptor(), pub.referrers, tag);
     write_file_atomic(tmp.path() + "/" + kOciLayoutFile, kOciLayoutJson);
     write_file_atomic(tmp.path() + "/" + kIndexFile, oci::to_json(index));
     if (tmp.try_commit()) return;
@@ -143,7 +141,7 @@ void write_oci_dir(const Image& image, const std::vector<Referrer>& referrers,
   } else if (!fs::is_directory(st)) {
     throw Error(dir.string() + " exists and is not a directory");
   }
-  update_layout(dir, image, referrers, tag);
+  update_layout(dir, pub, tag);
 }
 
 }  // namespace dslim

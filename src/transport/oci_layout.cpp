@@ -6,6 +6,7 @@
 
 #include "dslim/digest.hpp"
 #include "dslim/error.hpp"
+#include "sinks.hpp"
 
 namespace dslim {
 
@@ -13,23 +14,70 @@ std::string blob_path(const std::string& digest) {
   return "blobs/sha256/" + digest_hex(digest, "blob");
 }
 
-std::vector<const Blob*> unique_blobs(const Image& image, const std::vector<Referrer>& referrers) {
-  std::map<std::string, const Blob*> by_digest;
-  by_digest.emplace(image.config_blob.digest(), &image.config_blob);
-  by_digest.emplace(image.manifest_blob.digest(), &image.manifest_blob);
-  for (const auto& l : image.layers) by_digest.emplace(l.digest(), &l);
-  for (const auto& r : referrers)
-    for (const Blob* b : {&r.manifest_blob, &r.config_blob, &r.content})
-      by_digest.emplace(b->digest(), b);
+namespace {
+
+// Blobs keyed by digest: each once, sorted.
+using BlobSet = std::map<std::string, const Blob*>;
+
+void add_image(BlobSet& set, const Image& image) {
+  set.emplace(image.config_blob.digest(), &image.config_blob);
+  set.emplace(image.manifest_blob.digest(), &image.manifest_blob);
+  for (const auto& l : image.layers) set.emplace(l.digest(), &l);
+}
+
+std::vector<const Blob*> sorted(const BlobSet& set) {
   std::vector<const Blob*> out;
-  for (const auto& [d, b] : by_digest) out.push_back(b);
+  for (const auto& [d, b] : set) out.push_back(b);
   return out;
 }
 
-void set_tag(oci::Index& index, const Image& image, const std::vector<Referrer>& referrers,
+}  // namespace
+
+std::vector<const Blob*> unique_blobs(const Image& image) {
+  BlobSet set;
+  add_image(set, image);
+  return sorted(set);
+}
+
+oci::Descriptor Publication::descriptor() const {
+  oci::Descriptor d = top->descriptor();
+  d.platform = platform;
+  return d;
+}
+
+Publication publication(const Image& image, std::vector<Referrer> referrers) {
+  Publication pub;
+  pub.referrers = std::move(referrers);
+  BlobSet set;
+  add_image(set, image);
+  for (const auto& r : pub.referrers)
+    for (const Blob* b : {&r.manifest_blob, &r.config_blob, &r.content})
+      set.emplace(b->digest(), b);
+  pub.blobs = sorted(set);
+  pub.top = &image.manifest_blob;
+  pub.platform = image.config.platform;
+  pub.epoch = image.epoch;
+  return pub;
+}
+
+Publication publication(const ImageIndex& index) {
+  Publication pub;
+  BlobSet set;
+  for (const auto& image : index.images) {
+    add_image(set, image);
+    pub.manifests.push_back(&image.manifest_blob);
+  }
+  set.emplace(index.index_blob.digest(), &index.index_blob);
+  pub.blobs = sorted(set);
+  pub.top = &index.index_blob;
+  pub.epoch = index.epoch;
+  return pub;
+}
+
+void set_tag(oci::Index& index, const oci::Descriptor& top, const std::vector<Referrer>& referrers,
              const std::string& tag) {
   for (const auto& r : referrers) add_referrer(index, r.descriptor());
-  oci::Descriptor d = image.manifest_descriptor();
+  oci::Descriptor d = top;
   d.annotations[oci::kRefNameAnnotation] = tag;
   for (auto& m : index.manifests) {
     auto it = m.annotations.find(oci::kRefNameAnnotation);
@@ -94,8 +142,11 @@ Blob layout_blob(const LayoutFiles& files, const oci::Descriptor& d, const std::
   return blob;
 }
 
-Image read_oci_layout(const LayoutFiles& files, const std::string& tag, const std::string& digest,
-                      const oci::Platform& platform, const std::string& what) {
+namespace {
+
+// index.json's entry for `tag` or `digest`, or its only image.
+oci::Descriptor layout_entry(const LayoutFiles& files, const std::string& tag,
+                             const std::string& digest, const std::string& what) {
   auto layout = files.read(kOciLayoutFile, what);
   if (!layout) throw Error(what + ": not an OCI image layout (no oci-layout file)");
   check_oci_layout(*layout, what);
@@ -124,9 +175,24 @@ Image read_oci_layout(const LayoutFiles& files, const std::string& tag, const st
     }
     if (!chosen) throw Error(what + ": no image tagged '" + tag + "'");
   }
+  return *chosen;
+}
+
+}  // namespace
+
+std::optional<oci::Index> read_layout_index(const LayoutFiles& files, const std::string& tag,
+                                            const std::string& digest, const std::string& what) {
+  const oci::Descriptor entry = layout_entry(files, tag, digest, what);
+  if (!oci::is_index_type(entry.media_type)) return std::nullopt;
+  Blob index_blob = layout_blob(files, entry, what + " index", true);
+  return oci::parse_index(index_blob.bytes(), what + " index " + index_blob.digest());
+}
+
+Image read_oci_layout(const LayoutFiles& files, const std::string& tag, const std::string& digest,
+                      const oci::Platform& platform, const std::string& what) {
   // An index (multi-platform image) picks one of its manifests; indexes may
   // nest, but only a few levels deep in practice.
-  oci::Descriptor picked = *chosen;
+  oci::Descriptor picked = layout_entry(files, tag, digest, what);
   for (int depth = 0; oci::is_index_type(picked.media_type); ++depth) {
     if (depth == 4) throw Error(what + ": image indexes nest too deep at " + picked.digest);
     Blob index_blob = layout_blob(files, picked, what + " index", true);

@@ -19,14 +19,12 @@ inline constexpr const char* kIndexFile = "index.json";
 // "blobs/sha256/HEX"; throws for a malformed digest.
 std::string blob_path(const std::string& digest);
 
-// Every blob of the image and its referrers once (layers may repeat, the
-// empty config is shared), sorted by digest.
-std::vector<const Blob*> unique_blobs(const Image& image,
-                                      const std::vector<Referrer>& referrers = {});
+// Every blob of the image once (layers may repeat), sorted by digest.
+std::vector<const Blob*> unique_blobs(const Image& image);
 
-// Points `tag` at the image (replacing the entry carrying that tag in
-// place, or appending one) and lists its referrers untagged, once each.
-void set_tag(oci::Index& index, const Image& image, const std::vector<Referrer>& referrers,
+// Points `tag` at `top` (replacing the entry carrying that tag in place, or
+// appending one) and lists the referrers untagged, once each.
+void set_tag(oci::Index& index, const oci::Descriptor& top, const std::vector<Referrer>& referrers,
              const std::string& tag);
 
 // The manifest of `index` for `want` (a variant only when `want` names one),
@@ -42,6 +40,11 @@ void check_oci_layout(std::string_view text, const std::string& what);
 // config) are read and verified now, layers are checked as they stream.
 Blob layout_blob(const LayoutFiles& files, const oci::Descriptor& d, const std::string& where,
                  bool json);
+
+// The image index the layout's entry for `tag` (or `digest`, or its only
+// image) is, when it is one.
+std::optional<oci::Index> read_layout_index(const LayoutFiles& files, const std::string& tag,
+                                            const std::string& digest, const std::string& what);
 
 // Reading a layout from `files`. Picks the manifest tagged `tag`, or with
 // `digest`, or the only one when both are empty; from an index, the image for

@@ -6,6 +6,7 @@
 #include "dslim/source.hpp"
 #include "layout_files.hpp"
 #include "oci_layout.hpp"
+#include "source_errors.hpp"
 
 namespace dslim {
 namespace {
@@ -72,7 +73,7 @@ std::vector<Attachment> from_registry(const Reference& ref, const std::string& s
 std::vector<Attachment> read_referrers(const Reference& ref, const std::string& subject,
                                        const TransportOptions& options) {
   digest_hex(subject, ref.str() + ": referrers");
-  try {
+  return naming_source(ref, [&]() -> std::vector<Attachment> {
     switch (ref.transport) {
       case Transport::Oci:
         return from_layout(*directory_files(ref.path), subject, ref.str());
@@ -84,12 +85,8 @@ std::vector<Attachment> read_referrers(const Reference& ref, const std::string& 
       case Transport::Dir:
         break;
     }
-  } catch (const Error& e) {
-    std::string msg = e.what();
-    if (msg.rfind(ref.str(), 0) == 0) throw;
-    throw Error(ref.str() + ": " + msg, e.kind());
-  }
-  return {};
+    return {};
+  });
 }
 
 }  // namespace dslim

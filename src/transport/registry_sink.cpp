@@ -1,7 +1,7 @@
-// Pushing an image: blobs the repository lacks (HEAD first), then the
-// manifests of its referrers (by digest) and their listing, then the image's
-// manifest under its tag, last, so a failed push never leaves the tag
-// pointing at an image with missing blobs or SBOMs.
+// Pushing an image or an index: blobs the repository lacks (HEAD first),
+// then an index's images by digest, the manifests of the referrers (by
+// digest) and their listing, then the top under its tag, last, so a failed
+// push never leaves the tag pointing at missing blobs, images or SBOMs.
 #include <algorithm>
 #include <cstring>
 
@@ -16,10 +16,16 @@ namespace {
 
 using registry::RegistryClient;
 
-bool is_manifest_blob(const Blob* b, const Image& image, const std::vector<Referrer>& referrers) {
-  if (b == &image.manifest_blob) return true;
-  return std::any_of(referrers.begin(), referrers.end(),
+bool is_manifest_blob(const Blob* b, const Publication& pub) {
+  if (b == pub.top ||
+      std::find(pub.manifests.begin(), pub.manifests.end(), b) != pub.manifests.end())
+    return true;
+  return std::any_of(pub.referrers.begin(), pub.referrers.end(),
                      [b](const Referrer& r) { return b == &r.manifest_blob; });
+}
+
+void put_by_digest(RegistryClient& client, const Blob& manifest) {
+  client.put_manifest(manifest.digest(), manifest.media_type(), manifest.bytes());
 }
 
 // The distribution spec's fallback for a registry without the referrers API
@@ -40,13 +46,13 @@ void list_under_referrers_tag(RegistryClient& client, const Referrer& r) {
 
 }  // namespace
 
-std::string write_registry(const Image& image, const std::vector<Referrer>& referrers,
-                           const Reference& ref, const TransportOptions& options) {
+std::string write_registry(const Publication& pub, const Reference& ref,
+                           const TransportOptions& options) {
   if (!ref.digest.empty())
     throw Error("an image is pushed under a tag, not a digest", ErrorKind::Usage);
   RegistryClient client(ref.registry, ref.repository, options.registry);
-  for (const Blob* b : unique_blobs(image, referrers)) {
-    if (is_manifest_blob(b, image, referrers) || client.has_blob(b->digest())) continue;
+  for (const Blob* b : pub.blobs) {
+    if (is_manifest_blob(b, pub) || client.has_blob(b->digest())) continue;
     std::string_view bytes = b->bytes();
     client.put_blob(b->digest(), b->size(), [bytes](uint64_t offset, char* buf, size_t n) {
       if (offset >= bytes.size()) return size_t{0};
@@ -55,15 +61,16 @@ std::string write_registry(const Image& image, const std::vector<Referrer>& refe
       return n;
     });
   }
-  for (const auto& r : referrers) {
+  for (const Blob* m : pub.manifests) put_by_digest(client, *m);
+  for (const auto& r : pub.referrers) {
     auto pushed = client.put_manifest(r.manifest_blob.digest(), r.manifest_blob.media_type(),
                                       r.manifest_blob.bytes());
     // OCI-Subject: the registry lists it among the image's referrers itself.
     if (pushed.subject.empty()) list_under_referrers_tag(client, r);
   }
   return client
-      .put_manifest(ref.tag.empty() ? kDefaultTag : ref.tag, image.manifest_blob.media_type(),
-                    image.manifest_blob.bytes())
+      .put_manifest(ref.tag.empty() ? kDefaultTag : ref.tag, pub.top->media_type(),
+                    pub.top->bytes())
       .digest;
 }
 

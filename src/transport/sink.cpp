@@ -22,14 +22,34 @@ std::filesystem::path prepare_destination(const std::string& path) {
   return parent / p.filename();
 }
 
+namespace {
+
+// Runs a sink; whatever went wrong below is one error naming the destination.
+template <class F>
+std::string naming(const Reference& dest, F&& write) {
+  try {
+    return write();
+  } catch (const Error& e) {
+    throw Error(dest.str() + ": " + e.what(), e.kind());
+  } catch (const std::exception& e) {
+    throw Error(dest.str() + ": " + e.what());
+  }
+}
+
+}  // namespace
+
 bool holds_referrers(Transport transport) {
   return transport == Transport::Oci || transport == Transport::OciArchive ||
          transport == Transport::Docker;
 }
 
+bool holds_index(Transport transport) {
+  return holds_referrers(transport);
+}
+
 std::string write_image(const Image& image, const Reference& dest, const TransportOptions& options,
                         const std::vector<Referrer>& referrers) {
-  try {
+  return naming(dest, [&]() -> std::string {
     if (!referrers.empty() && !holds_referrers(dest.transport))
       throw Error(
           "this destination cannot hold an SBOM attached to the image (referrers); "
@@ -39,10 +59,10 @@ std::string write_image(const Image& image, const Reference& dest, const Transpo
       case Transport::Oci:
         if (!dest.digest.empty())
           throw Error("an image is written under a tag, not a digest", ErrorKind::Usage);
-        write_oci_dir(image, referrers, dest);
+        write_oci_dir(publication(image, referrers), dest);
         break;
       case Transport::OciArchive:
-        write_oci_archive(image, referrers, dest);
+        write_oci_archive(publication(image, referrers), dest);
         break;
       case Transport::DockerArchive:
         write_docker_archive(image, dest);
@@ -51,14 +71,30 @@ std::string write_image(const Image& image, const Reference& dest, const Transpo
         write_rootfs_dir(image, dest);
         break;
       case Transport::Docker:
-        return write_registry(image, referrers, dest, options);
+        return write_registry(publication(image, referrers), dest, options);
     }
     return image.manifest_blob.digest();
-  } catch (const Error& e) {
-    throw Error(dest.str() + ": " + e.what(), e.kind());
-  } catch (const std::exception& e) {
-    throw Error(dest.str() + ": " + e.what());
-  }
+  });
+}
+
+std::string write_index(const ImageIndex& index, const Reference& dest,
+                        const TransportOptions& options) {
+  return naming(dest, [&]() -> std::string {
+    if (!holds_index(dest.transport))
+      throw Error(
+          "this destination holds one image, not an index over several platforms; write to "
+          "oci:, oci-archive: or docker://",
+          ErrorKind::Usage);
+    if (!dest.digest.empty())
+      throw Error("an image is written under a tag, not a digest", ErrorKind::Usage);
+    if (dest.transport == Transport::Docker)
+      return write_registry(publication(index), dest, options);
+    if (dest.transport == Transport::Oci)
+      write_oci_dir(publication(index), dest);
+    else
+      write_oci_archive(publication(index), dest);
+    return index.index_blob.digest();
+  });
 }
 
 }  // namespace dslim

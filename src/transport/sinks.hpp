@@ -2,7 +2,9 @@
 // One function per destination transport; write_image() dispatches.
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "dslim/image.hpp"
 #include "dslim/oci.hpp"
@@ -12,15 +14,29 @@
 
 namespace dslim {
 
-void write_oci_dir(const Image& image, const std::vector<Referrer>& referrers,
-                   const Reference& ref);
-void write_oci_archive(const Image& image, const std::vector<Referrer>& referrers,
-                       const Reference& ref);
+// What the layout and registry sinks write: an image with its referrers, or
+// an index over images.
+struct Publication {
+  std::vector<const Blob*> blobs;         // every blob once, sorted by digest; the manifests too
+  const Blob* top = nullptr;              // the manifest or index the tag names
+  std::optional<oci::Platform> platform;  // a single image's, for its index.json entry
+  std::vector<const Blob*> manifests;     // an index's images: pushed by digest before it
+  std::vector<Referrer> referrers;
+  int64_t epoch = 0;  // mtime of archive entries
+
+  // The top's descriptor, as index.json names it.
+  oci::Descriptor descriptor() const;
+};
+Publication publication(const Image& image, std::vector<Referrer> referrers);
+Publication publication(const ImageIndex& index);
+
+void write_oci_dir(const Publication& pub, const Reference& ref);
+void write_oci_archive(const Publication& pub, const Reference& ref);
 void write_docker_archive(const Image& image, const Reference& ref);
 void write_rootfs_dir(const Image& image, const Reference& ref);
-// Returns the digest the registry holds the manifest under.
-std::string write_registry(const Image& image, const std::vector<Referrer>& referrers,
-                           const Reference& ref, const TransportOptions& options);
+// Returns the digest the registry holds the top under.
+std::string write_registry(const Publication& pub, const Reference& ref,
+                           const TransportOptions& options);
 
 // Writes an OCI layout holding `blobs` and `index`, plus `extra` top-level
 // files, as one tar to `fd`, entries sorted by name; `epoch` is their mtime.

@@ -3,8 +3,10 @@
 #include "dslim/source.hpp"
 
 #include "dslim/error.hpp"
+#include "dslim/registry_client.hpp"
 #include "layout_files.hpp"
 #include "oci_layout.hpp"
+#include "source_errors.hpp"
 
 namespace dslim {
 
@@ -13,9 +15,30 @@ Image read_docker_archive(const LayoutFiles& files, const Reference& ref);
 Image read_registry(const Reference& ref, const oci::Platform& platform,
                     const TransportOptions& options);
 
+std::optional<oci::Index> read_index(const Reference& ref, const TransportOptions& options) {
+  return naming_source(ref, [&]() -> std::optional<oci::Index> {
+    switch (ref.transport) {
+      case Transport::Oci:
+        return read_layout_index(*directory_files(ref.path), ref.tag, ref.digest, ref.str());
+      case Transport::OciArchive:
+        return read_layout_index(*archive_files(ref.path), ref.tag, "", ref.str());
+      case Transport::Docker: {
+        registry::RegistryClient client(ref.registry, ref.repository, options.registry);
+        auto fetched = client.get_manifest(ref.digest.empty() ? ref.tag : ref.digest);
+        if (!oci::is_index_type(fetched.media_type)) return std::nullopt;
+        return oci::parse_index(fetched.bytes, ref.str() + " index " + fetched.digest);
+      }
+      case Transport::DockerArchive:
+      case Transport::Dir:
+        break;
+    }
+    return std::nullopt;
+  });
+}
+
 Image load_image(const Reference& ref, const oci::Platform& platform,
                  const TransportOptions& options) {
-  try {
+  return naming_source(ref, [&]() -> Image {
     switch (ref.transport) {
       case Transport::Oci:
         return read_oci_layout(*directory_files(ref.path), ref.tag, ref.digest, platform,
@@ -29,14 +52,9 @@ Image load_image(const Reference& ref, const oci::Platform& platform,
       case Transport::Dir:
         break;
     }
-  } catch (const Error& e) {
-    std::string msg = e.what();
-    // Errors from below already name the reference most of the time.
-    if (msg.rfind(ref.str(), 0) == 0) throw;
-    throw Error(ref.str() + ": " + msg, e.kind());
-  }
-  throw Error(ref.str() + ": a dir: reference is a root filesystem, not an image",
-              ErrorKind::Usage);
+    throw Error(ref.str() + ": a dir: reference is a root filesystem, not an image",
+                ErrorKind::Usage);
+  });
 }
 
 }  // namespace dslim

@@ -6,31 +6,10 @@
 # it reads comes into the image. Registering is a change to this machine's
 # kernel: the test undoes what it did (unregisters, unmounts) when it ends.
 source "$(dirname "$0")/../support/e2e.sh"
-need jq qemu-aarch64-static
-BINFMT=/proc/sys/fs/binfmt_misc
-CONF=/usr/lib/binfmt.d/qemu-aarch64.conf
+need jq
 APP=$DSLIM_FIXTURE_DIR/probe/read_arm64
 file -L "$APP" | grep -q "ARM aarch64" || fail "$APP is not an AArch64 program: $(file -L "$APP")"
-if [[ $(id -u) -ne 0 ]]; then
-  [[ -n ${CI:-} ]] && fail "registering qemu-user with binfmt_misc needs root (CI runs as root)"
-  echo "SKIP: registering qemu-user with binfmt_misc needs root"
-  exit 0
-fi
-[[ -f $CONF ]] || fail "no $CONF (qemu-user-static installs it)"
-
-# What this test changed, undone at the end (after e2e.sh's own clean-up).
-mounted="" registered="" disabled=""
-restore() {
-  [[ -n $registered && -e $BINFMT/qemu-aarch64 ]] && echo -1 >"$BINFMT/qemu-aarch64"
-  [[ -n $disabled && -e $BINFMT/qemu-aarch64 ]] && echo 1 >"$BINFMT/qemu-aarch64"
-  [[ -n $mounted ]] && umount "$BINFMT"
-  e2e_cleanup
-}
-trap restore EXIT
-if [[ ! -e $BINFMT/register ]]; then
-  mount -t binfmt_misc binfmt_misc "$BINFMT" || fail "cannot mount binfmt_misc on $BINFMT"
-  mounted=1
-fi
+binfmt_setup
 
 root=$TMP/root
 mkdir -p "$root/etc"
@@ -38,10 +17,7 @@ echo "arm64 data" >"$root/etc/data.txt"
 echo "never read" >"$root/etc/other.txt"
 
 # 1. No entry for AArch64 (an existing one is disabled for the while).
-if [[ -e $BINFMT/qemu-aarch64 ]] && grep -q '^enabled' "$BINFMT/qemu-aarch64"; then
-  echo 0 >"$BINFMT/qemu-aarch64"
-  disabled=1
-fi
+qemu_aarch64 off
 expect_exit 2 "$DSLIM" binary "$APP" --from "dir:$root" --probe /etc/data.txt -o "oci:$TMP/img:arm"
 [[ $E2E_STDERR == *"/app is a program for AArch64 and this machine runs x86-64 ones: probing it needs qemu-user registered with binfmt_misc"* ]] ||
   fail "unexpected message without qemu: $E2E_STDERR"
@@ -49,14 +25,7 @@ expect_exit 2 "$DSLIM" binary "$APP" --from "dir:$root" --probe /etc/data.txt -o
 echo "ok: no qemu: $E2E_STDERR"
 
 # 2. Registered with F: the kernel keeps the interpreter open, the sandbox's root needs none.
-if [[ -n $disabled ]]; then
-  grep -q '^flags: .*F' "$BINFMT/qemu-aarch64" || fail "the existing qemu-aarch64 entry lacks the F flag"
-  echo 1 >"$BINFMT/qemu-aarch64"
-  disabled=""
-else
-  grep -v '^#' "$CONF" | head -1 | tr -d '\n' >"$BINFMT/register" || fail "cannot register $CONF"
-  registered=1
-fi
+qemu_aarch64 on
 "$DSLIM" binary "$APP" --from "dir:$root" --probe /etc/data.txt --report json \
   -o "oci:$TMP/img:arm" >"$TMP/arm.json" 2>"$TMP/arm.err" || fail "probe through qemu failed: $(cat "$TMP/arm.err")"
 jq -e '.probes[0].status == 0 and (.probes[0].added | index("/etc/data.txt"))' "$TMP/arm.json" >/dev/null ||

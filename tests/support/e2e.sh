@@ -276,6 +276,55 @@ expect_exit() {
   echo "ok: exit $want: $E2E_STDERR"
 }
 
+# --- AArch64 programs through qemu-user (binfmt_misc) ---
+
+# Registering an interpreter is a change to this machine's kernel: what these
+# helpers change is undone when the test ends. As root only.
+BINFMT=/proc/sys/fs/binfmt_misc
+QEMU_AARCH64_CONF=/usr/lib/binfmt.d/qemu-aarch64.conf
+_qemu_mounted="" _qemu_registered="" _qemu_disabled=""
+_qemu_restore() {
+  [[ -n $_qemu_registered && -e $BINFMT/qemu-aarch64 ]] && echo -1 >"$BINFMT/qemu-aarch64"
+  [[ -n $_qemu_disabled && -e $BINFMT/qemu-aarch64 ]] && echo 1 >"$BINFMT/qemu-aarch64"
+  [[ -z $_qemu_mounted ]] || umount "$BINFMT"
+}
+
+# binfmt_setup: binfmt_misc mounted; skips (fails under CI) when not root.
+binfmt_setup() {
+  need qemu-aarch64-static
+  if [[ $(id -u) -ne 0 ]]; then
+    [[ -n ${CI:-} ]] && fail "registering qemu-user with binfmt_misc needs root (CI runs as root)"
+    echo "SKIP: registering qemu-user with binfmt_misc needs root"
+    exit 0
+  fi
+  [[ -f $QEMU_AARCH64_CONF ]] || fail "no $QEMU_AARCH64_CONF (qemu-user-static installs it)"
+  E2E_CLEANUP=("_qemu_restore" "${E2E_CLEANUP[@]}")
+  if [[ ! -e $BINFMT/register ]]; then
+    mount -t binfmt_misc binfmt_misc "$BINFMT" || fail "cannot mount binfmt_misc on $BINFMT"
+    _qemu_mounted=1
+  fi
+}
+
+# qemu_aarch64 on|off: AArch64 programs run through qemu-user, registered with
+# the F flag as Debian registers it (the kernel keeps the interpreter open,
+# so a container's root needs none), or do not run at all.
+qemu_aarch64() {
+  if [[ $1 == off ]]; then
+    if [[ -e $BINFMT/qemu-aarch64 ]] && grep -q '^enabled' "$BINFMT/qemu-aarch64"; then
+      echo 0 >"$BINFMT/qemu-aarch64"
+      [[ -n $_qemu_registered ]] || _qemu_disabled=1
+    fi
+  elif [[ -e $BINFMT/qemu-aarch64 ]]; then
+    grep -q '^flags: .*F' "$BINFMT/qemu-aarch64" || fail "the existing qemu-aarch64 entry lacks the F flag"
+    echo 1 >"$BINFMT/qemu-aarch64"
+    _qemu_disabled=""
+  else
+    grep -v '^#' "$QEMU_AARCH64_CONF" | head -1 | tr -d '\n' >"$BINFMT/register" ||
+      fail "cannot register $QEMU_AARCH64_CONF"
+    _qemu_registered=1
+  fi
+}
+
 # --- a real registry for the docker:// tests ---
 
 # Starts Debian's docker-registry on 127.0.0.1 on a free port, with its own

@@ -1,6 +1,7 @@
-// SBOMs attached to images (OCI 1.1 referrers): beside the image in a
-// layout, and in a registry without the referrers API (Debian's) under the
-// distribution spec's sha256-<hex> fallback tag.
+// What goes beside or over an image: SBOMs attached to it (OCI 1.1
+// referrers), beside it in a layout, in a registry by its referrers API or
+// under the distribution spec's sha256-<hex> fallback tag; and an index over
+// images of several platforms.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -85,6 +86,37 @@ TEST_CASE("oci: and oci-archive: list the SBOMs untagged beside the image") {
   CHECK(artifacts == 2);
   // umoci lists the tag only, and skopeo copies the image out of it.
   if (have_tool("umoci")) CHECK(run("umoci ls --layout " + t.str() + "/layout") == "1.0\n");
+}
+
+TEST_CASE("an index over two platforms is written whole and read per platform") {
+  TempDir t;
+  Image amd = small_image("amd\n");
+  Image arm = small_image("arm\n");
+  arm.config.platform = {"linux", "arm64", "v8"};
+  // build_index takes each image's platform from its config, as built.
+  const ImageIndex index = build_index({amd, arm});
+  REQUIRE(index.index.manifests.size() == 2);
+  CHECK(index.index.manifests[1].platform == oci::Platform{"linux", "arm64", "v8"});
+  CHECK(index.total_size() == index.index_blob.size() + amd.total_size() + arm.total_size());
+  CHECK_THROWS_AS(build_index({amd, amd}), Error);
+  for (const std::string& form :
+       {"oci:" + t.str() + "/layout", "oci-archive:" + t.str() + "/i.tar"}) {
+    INFO(form);
+    const Reference ref = parse_reference(form + ":multi");
+    CHECK(write_index(index, ref) == index.index_blob.digest());
+    const auto read = read_index(ref);
+    REQUIRE(read);
+    CHECK(*read == index.index);
+    CHECK(load_image(ref, {"linux", "arm64", ""}).manifest_blob.digest() ==
+          arm.manifest_blob.digest());
+    CHECK(load_image(ref).manifest_blob.digest() == amd.manifest_blob.digest());
+  }
+  // A tag naming a single image is no index.
+  write_image(amd, parse_reference("oci:" + t.str() + "/layout:one"));
+  CHECK_FALSE(read_index(parse_reference("oci:" + t.str() + "/layout:one")));
+  for (const std::string& form : {"docker-archive:" + t.str() + "/d.tar", "dir:" + t.str() + "/r"})
+    CHECK_THROWS_WITH(write_index(index, parse_reference(form)),
+                      Catch::Contains("holds one image, not an index"));
 }
 
 TEST_CASE("docker-archive: and dir: cannot hold referrers and write nothing") {
