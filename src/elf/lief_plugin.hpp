@@ -4,7 +4,8 @@
 // ordinal names, ~277 page faults, ~6 ms here) at every start of any program
 // linked with it, though only `dslim binary` parses with LIEF; so LIEF lives
 // in a module of its own. The interface is C: the module has its own copy of
-// the C++ runtime.
+// the C++ runtime. The static release build (DSLIM_STATIC) links LIEF in and
+// defers those initialisers to the first parse instead (lief/lief_plugin.cpp).
 #include <cstddef>
 #include <cstdint>
 
