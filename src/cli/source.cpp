@@ -4,7 +4,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -90,13 +94,15 @@ std::optional<std::string> cache_root(const SourceFlags& flags) {
   };
   const char* home = std::getenv("HOME");
   if (!home || !*home) return none("HOME is not set");
-  // The default only where it can be made: HOME in a container is often
-  // "/" on a read-only root. A --cache-dir or XDG_CACHE_HOME that cannot
-  // be made is an error, as the user named it.
+  // The default only where it can be made (its nearest existing directory
+  // writable): HOME in a container is often "/" on a read-only root. A
+  // --cache-dir or XDG_CACHE_HOME that cannot be made is an error, as the
+  // user named it.
   std::string dir = std::string(home) + "/.cache/dslim";
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return none(dir + ": " + ec.message());
+  fs::path existing = dir;
+  while (existing.has_relative_path() && ::access(existing.c_str(), F_OK) != 0)
+    existing = existing.parent_path();
+  if (::access(existing.c_str(), W_OK) != 0) return none(dir + ": " + std::strerror(errno));
   return dir;
 }
 
