@@ -10,8 +10,8 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/version.hpp"
 #include "dslim/error.hpp"
-#include "dslim/version.hpp"
 
 namespace {
 
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
       "Exit codes: 0 done, 1 usage, 2 bad input, 3 over --max-size, 4 registry or network.",
       "dslim"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("dslim ") + dslim::kVersion);
+  app.set_version_flag("--version", version_text);
   GlobalOptions global;
   app.add_flag("-v,--verbose", global.verbose, "Say more on stderr (repeat for more)");
   app.add_flag("-q,--quiet", global.quiet, "Only errors on stderr");

@@ -4,7 +4,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -81,10 +85,25 @@ std::optional<std::string> cache_root(const SourceFlags& flags) {
   if (!flags.cache_dir.empty()) return flags.cache_dir;
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   if (xdg && *xdg == '/') return std::string(xdg) + "/dslim";
+  // Said once a run, though every source asks.
+  static std::once_flag said;
+  auto none = [](const std::string& why) {
+    std::call_once(
+        said, [&] { spdlog::debug("no cache directory ({}): layers go to temporary files", why); });
+    return std::nullopt;
+  };
   const char* home = std::getenv("HOME");
-  if (home && *home) return std::string(home) + "/.cache/dslim";
-  spdlog::debug("no cache directory (HOME is not set): layers go to temporary files");
-  return std::nullopt;
+  if (!home || !*home) return none("HOME is not set");
+  // The default only where it can be made (its nearest existing directory
+  // writable): HOME in a container is often "/" on a read-only root. A
+  // --cache-dir or XDG_CACHE_HOME that cannot be made is an error, as the
+  // user named it.
+  std::string dir = std::string(home) + "/.cache/dslim";
+  fs::path existing = dir;
+  while (existing.has_relative_path() && ::access(existing.c_str(), F_OK) != 0)
+    existing = existing.parent_path();
+  if (::access(existing.c_str(), W_OK) != 0) return none(dir + ": " + std::strerror(errno));
+  return dir;
 }
 
 std::shared_ptr<rootfs::LayerStore> layer_store(const SourceFlags& flags) {

@@ -1,10 +1,11 @@
 #pragma once
 // The interface of dslim-lief.so, the LIEF parser loaded on first use
-// (lief_loader.cpp). LIEF 0.9's static initialisers build large tables (PE
+// (lief_reader.cpp). LIEF 0.9's static initialisers build large tables (PE
 // ordinal names, ~277 page faults, ~6 ms here) at every start of any program
 // linked with it, though only `dslim binary` parses with LIEF; so LIEF lives
 // in a module of its own. The interface is C: the module has its own copy of
-// the C++ runtime.
+// the C++ runtime. The static release build (DSLIM_STATIC) links LIEF in and
+// defers those initialisers to the first parse instead (lief/lief_plugin.cpp).
 #include <cstddef>
 #include <cstdint>
 
@@ -25,6 +26,12 @@ using DslimLiefSink = void (*)(void* context, DslimLiefField field, uint64_t tag
 // NUL-terminated message in `error` (never throws).
 using DslimLiefRead = int (*)(const uint8_t* bytes, size_t size, const char* name,
                               DslimLiefSink sink, void* context, char* error, size_t error_size);
+
+// The module's one function (lief/lief_plugin.cpp). The static release
+// build (DSLIM_STATIC) links it in and calls it directly: a static program
+// has no loader to load a module with.
+int dslim_lief_read(const uint8_t* bytes, size_t size, const char* name, DslimLiefSink sink,
+                    void* context, char* error, size_t error_size);
 }
 
 namespace dslim::elf::detail {

@@ -24,6 +24,9 @@ constexpr uint64_t kDtFlags1 = 0x6ffffffb;
 // out from /proc/self/exe: a sanitizer's dlopen interceptor hides dslim's
 // RUNPATH ($ORIGIN) from the loader.
 DslimLiefRead load_lief() {
+#if DSLIM_STATIC
+  return dslim_lief_read;  // linked in
+#else
   void* module = nullptr;
   std::array<char, 4096> exe{};
   const ssize_t n = ::readlink("/proc/self/exe", exe.data(), exe.size() - 1);
@@ -41,6 +44,7 @@ DslimLiefRead load_lief() {
     throw Error(std::string(detail::kLiefModule) + " has no " + detail::kLiefReadSymbol);
   }
   return read;
+#endif
 }
 
 // Later entries win for single-valued tags, as in the loaders and read_elf.

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "ca_certs.hpp"
+
 namespace dslim::registry {
 namespace {
 
@@ -98,6 +100,11 @@ TransferError transfer_error(CURLcode code, long os_errno, const char* errbuf) {
       return {"TLS certificate not trusted (" + detail +
                   "); give the registry's CA with --cert-dir, or use --tls-verify=false",
               false, false};
+    case CURLE_SSL_CACERT_BADFILE:
+      return {"no CA certificates to check the registry with (looked at " + ca_search_text() +
+                  "); set SSL_CERT_FILE, give the registry's CA with --cert-dir, or use "
+                  "--tls-verify=false",
+              false, false};
     case CURLE_SSL_CONNECT_ERROR:
       return {"TLS handshake failed (" + detail + ")", false, true};
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -158,6 +165,7 @@ struct HttpClient::Impl {
   HttpOptions options;
   CURL* curl = nullptr;
   std::string ca_pem;  // the cert_dir's *.crt files, concatenated
+  CaLocations ca;      // the system's, which the cert_dir's add to
   std::string client_cert, client_key;
 
   // Per-exchange state the callbacks reach through their userdata.
@@ -244,6 +252,8 @@ struct HttpClient::Impl {
       curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    if (!ca.file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca.file.c_str());
+    if (!ca.dir.empty()) curl_easy_setopt(curl, CURLOPT_CAPATH, ca.dir.c_str());
     if (!ca_pem.empty()) {
       curl_blob blob{ca_pem.data(), ca_pem.size(), CURL_BLOB_NOCOPY};
       curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
@@ -308,6 +318,7 @@ struct HttpClient::Impl {
 HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
   global_init();
   impl_->options = std::move(options);
+  impl_->ca = system_ca_locations();
   if (const std::string& dir = impl_->options.cert_dir; !dir.empty()) {
     namespace fs = std::filesystem;
     std::error_code ec;

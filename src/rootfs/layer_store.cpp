@@ -2,6 +2,7 @@
 // entries are published with linkat(2) from an O_TMPFILE, so a crash never
 // leaves a partial entry (or a stray temporary) behind.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,9 +77,24 @@ std::shared_ptr<const LayerIndex> build(int fd, const LayerInput& in, const Laye
       write_layer_file(fd, *tar, in.diff_id, in.digest, limits, entries, where));
 }
 
+// An unlinked file in $TMPDIR or /tmp, else (no /tmp, or a read-only one,
+// in a container) one in memory, as /tmp often is.
+int temporary_file(const std::string& where) {
+  const std::string dir = temp_dir();
+  try {
+    return anonymous_file(dir, nullptr, where);
+  } catch (const Error&) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    if (tmpdir && *tmpdir) throw;  // the user's choice: not second-guessed
+    int fd = ::memfd_create("dslim-layer", MFD_CLOEXEC);
+    if (fd < 0) throw;
+    return fd;
+  }
+}
+
 IndexedLayer build_temporary(const LayerInput& in, const LayeredLimits& limits,
                              std::atomic<uint64_t>& entries, const std::string& where) {
-  Fd fd(anonymous_file(temp_dir(), nullptr, where));
+  Fd fd(temporary_file(where));
   IndexedLayer out;
   out.index = build(fd.get(), in, limits, entries, where);
   out.file = std::make_shared<const LayerFile>(fd.release(), where);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,25 @@ void report(const L::Binary& binary, DslimLiefSink sink, void* context) {
   }
 }
 
+// LIEF's static initialisers, deferred. Linked into the static release
+// build, they would build LIEF's tables at every start, as the plugin exists
+// to avoid; so that build links a copy of libLIEF.a whose .init_array
+// sections are renamed dslim_lief_init (CMakeLists.txt), and they run here,
+// in link order as the start-up code would run them, before LIEF's first
+// use. In the plugin (no such section) there is nothing to run.
+extern "C" {
+using Initialiser = void (*)();
+extern const Initialiser __start_dslim_lief_init[] __attribute__((weak));
+extern const Initialiser __stop_dslim_lief_init[] __attribute__((weak));
+}
+
+void run_deferred_initialisers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const Initialiser* f = __start_dslim_lief_init; f != __stop_dslim_lief_init; ++f) (*f)();
+  });
+}
+
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) int dslim_lief_read(const uint8_t* bytes,
@@ -54,6 +74,7 @@ extern "C" __attribute__((visibility("default"))) int dslim_lief_read(const uint
                                                                       size_t error_size) {
   std::string message;
   try {
+    run_deferred_initialisers();
     // Library code never prints; LIEF's logger would.
     LIEF::Logger::disable();
     const std::vector<uint8_t> data(bytes, bytes + size);
