@@ -16,6 +16,7 @@
 #include "dslim/digest.hpp"
 #include "dslim/fd_io.hpp"
 #include "dslim/layered_rootfs.hpp"
+#include "dslim/scratch_file.hpp"
 #include "dslim/unique_fd.hpp"
 #include "layer_file.hpp"
 #include "mapped_file.hpp"
@@ -64,11 +65,6 @@ bool publish_file(int fd, const std::string& named, const std::string& path, boo
   return link();
 }
 
-std::string temp_dir() {
-  const char* env = std::getenv("TMPDIR");
-  return env && *env ? env : "/tmp";
-}
-
 // Inflates and indexes the layer into `fd`.
 std::shared_ptr<const LayerIndex> build(int fd, const LayerInput& in, const LayeredLimits& limits,
                                         std::atomic<uint64_t>& entries, const std::string& where) {
@@ -77,24 +73,9 @@ std::shared_ptr<const LayerIndex> build(int fd, const LayerInput& in, const Laye
       write_layer_file(fd, *tar, in.diff_id, in.digest, limits, entries, where));
 }
 
-// An unlinked file in $TMPDIR or /tmp, else (no /tmp, or a read-only one,
-// in a container) one in memory, as /tmp often is.
-int temporary_file(const std::string& where) {
-  const std::string dir = temp_dir();
-  try {
-    return anonymous_file(dir, nullptr, where);
-  } catch (const Error&) {
-    const char* tmpdir = std::getenv("TMPDIR");
-    if (tmpdir && *tmpdir) throw;  // the user's choice: not second-guessed
-    int fd = ::memfd_create("dslim-layer", MFD_CLOEXEC);
-    if (fd < 0) throw;
-    return fd;
-  }
-}
-
 IndexedLayer build_temporary(const LayerInput& in, const LayeredLimits& limits,
                              std::atomic<uint64_t>& entries, const std::string& where) {
-  Fd fd(temporary_file(where));
+  Fd fd(scratch_file(where));
   IndexedLayer out;
   out.index = build(fd.get(), in, limits, entries, where);
   out.file = std::make_shared<const LayerFile>(fd.release(), where);

@@ -12,6 +12,7 @@
 
 #include "dslim/error.hpp"
 #include "dslim/layer_listing.hpp"
+#include "dslim/scratch_file.hpp"
 #include "temp_path.hpp"
 
 namespace dslim {
@@ -90,20 +91,6 @@ class ArchiveFiles : public LayoutFiles {
 struct ReadDeleter {
   void operator()(struct archive* a) const { archive_read_free(a); }
 };
-
-// An unlinked temporary file, for the members of a compressed archive.
-int scratch_file(const std::string& what) {
-  const char* env = std::getenv("TMPDIR");
-  std::string dir = env && *env ? env : "/tmp";
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    std::string tmpl = dir + "/dslim-archive-XXXXXX";
-    fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-    if (fd >= 0) ::unlink(tmpl.c_str());
-  }
-  if (fd < 0) throw_errno("cannot create a temporary file for " + what + " in", dir);
-  return fd;
-}
 
 }  // namespace
 

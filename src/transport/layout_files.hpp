@@ -30,7 +30,7 @@ class LayoutFiles {
 // it is absent (or not a regular file).
 std::shared_ptr<const BlobContent> file_content(const std::string& path);
 
-// Content written by `fill` into an unlinked temporary file (under $TMPDIR),
+// Content written by `fill` into an unlinked temporary file (scratch_file),
 // read back in place; nothing is left on disk once it is dropped.
 std::shared_ptr<const BlobContent> scratch_content(const std::function<void(int fd)>& fill,
                                                    const std::string& what);

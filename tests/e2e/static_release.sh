@@ -7,8 +7,8 @@
 # name looked up in /etc/hosts by c-ares (no NSS module to load) and TLS
 # checked against --cert-dir, $SSL_CERT_FILE, or failing clearly with no CA.
 #
-# Opt-in: scripts/release takes minutes and CI does not run it yet, so this
-# runs only with DSLIM_TEST_RELEASE=1 (e.g. `DSLIM_TEST_RELEASE=1 ctest -R
+# Opt-in: scripts/release takes minutes, so this runs only with
+# DSLIM_TEST_RELEASE=1 (scripts/test sets it after scripts/release) (e.g. `DSLIM_TEST_RELEASE=1 ctest -R
 # static_release`); otherwise it says SKIP. It tests $DSLIM_RELEASE, by
 # default build/release/dslim of the source tree; with DSLIM_TEST_RELEASE=1
 # and no such file it fails under CI and is skipped elsewhere.
