@@ -6,13 +6,9 @@
 # binary needs none) and the installed dslim runs there, `--version` and a
 # `deps` of the root's own /bin/ls.
 #
-# Opt-in like static_release.sh: DSLIM_TEST_RELEASE=1 (scripts/test sets it
-# after scripts/release); without the package it fails under CI.
+# Like static_release.sh: ctest label "release", run by scripts/test after
+# scripts/release; without the package it fails under CI.
 source "$(dirname "$0")/../support/e2e.sh"
-if [[ ${DSLIM_TEST_RELEASE:-0} != 1 ]]; then
-  echo "SKIP: the release package is tested with DSLIM_TEST_RELEASE=1 (after scripts/release)"
-  exit 0
-fi
 need dpkg-deb chroot
 version=$(sed -n 's/^project(dslim VERSION \([0-9.]*\) .*/\1/p' "$DSLIM_SOURCE_DIR/CMakeLists.txt")
 DEB=$DSLIM_SOURCE_DIR/build/release/dslim_${version}_amd64.deb

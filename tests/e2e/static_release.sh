@@ -7,16 +7,10 @@
 # name looked up in /etc/hosts by c-ares (no NSS module to load) and TLS
 # checked against --cert-dir, $SSL_CERT_FILE, or failing clearly with no CA.
 #
-# Opt-in: scripts/release takes minutes, so this runs only with
-# DSLIM_TEST_RELEASE=1 (scripts/test sets it after scripts/release) (e.g. `DSLIM_TEST_RELEASE=1 ctest -R
-# static_release`); otherwise it says SKIP. It tests $DSLIM_RELEASE, by
-# default build/release/dslim of the source tree; with DSLIM_TEST_RELEASE=1
-# and no such file it fails under CI and is skipped elsewhere.
+# It needs scripts/release first (minutes): ctest label "release", which
+# scripts/test runs after it. It tests $DSLIM_RELEASE, by default
+# build/release/dslim of the source tree; without it, it fails under CI.
 source "$(dirname "$0")/../support/e2e.sh"
-if [[ ${DSLIM_TEST_RELEASE:-0} != 1 ]]; then
-  echo "SKIP: the static release build is tested with DSLIM_TEST_RELEASE=1 (after scripts/release)"
-  exit 0
-fi
 SRC_DIR=${DSLIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 REL=${DSLIM_RELEASE:-$SRC_DIR/build/release/dslim}
 if [[ ! -x $REL ]]; then
