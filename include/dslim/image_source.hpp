@@ -28,6 +28,7 @@ struct ImageSource {
   std::unique_ptr<rootfs::LayeredRootFs> fs;
   oci::ImageConfig config;  // Env (LD_LIBRARY_PATH), platform, what `dslim image` keeps
   uint64_t size = 0;        // manifest, config and compressed layers: as pulled
+  std::string digest;       // the manifest's (for an index, the platform's image)
 };
 
 // Loads the image (every blob checked against its digest) and merges its

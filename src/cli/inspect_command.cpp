@@ -36,11 +36,13 @@ std::string join(const std::vector<std::string>& words) {
 int run_packages(const InspectOptions& opt) {
   const Reference ref = parse_reference(opt.image);
   const TransportOptions transport = transport_options(opt.source);
-  const std::string digest =
-      load_image(ref, wanted_platform(opt.source, {}), transport).manifest_blob.digest();
   SourceFlags from = opt.source;
   from.from = opt.image;
   const Source source = open_source(from, {});
+  if (source.digest.empty())
+    throw Error(ref.str() + ": a dir: reference is a root filesystem, not an image",
+                ErrorKind::Usage);
+  const std::string& digest = source.digest;
   const auto found = slim::image_packages(ref, digest, *source.fs, transport);
   if (opt.format == "json") {
     auto list = nlohmann::json::array();

@@ -166,6 +166,7 @@ Source open_source(const SourceFlags& flags, const std::vector<std::string>& app
   source.fs = std::move(image.fs);
   source.config = std::move(image.config);
   source.size = image.size;
+  source.digest = image.digest;
   return source;
 }
 

@@ -68,6 +68,7 @@ struct Source {
   std::string host_dir;                    // for dir: references, the canonical host directory
   std::optional<oci::ImageConfig> config;  // an image's; none for dir:
   uint64_t size = 0;                       // an image's bytes as pulled (manifest, config, layers)
+  std::string digest;                      // an image's manifest digest; empty for dir:
 
   // The image config's Env (K=V); empty for dir:.
   std::vector<std::string> env() const {

@@ -20,6 +20,7 @@ ImageSource open_image_source(const Reference& ref, const SourceOptions& options
   source.fs->set_max_symlink_hops(options.max_symlink_hops);
   source.config = image.config;
   source.size = image.total_size();
+  source.digest = image.manifest_blob.digest();
   return source;
 }
 

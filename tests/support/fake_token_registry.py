@@ -13,32 +13,18 @@ password s3cret, or the refresh token refresh-123 (identity token flow).
   GET  /stats                    what happened, as JSON
 """
 import base64
-import os
 import json
 import sys
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fake_http import QuietHandler, serve
 
 EXPIRES = int(sys.argv[2]) if len(sys.argv) > 2 else 300
 MANIFEST = b'{"schemaVersion":2}'
 state = {"tokens": set(), "issued": 0, "token_requests": [], "storage_auth": [], "grant": []}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body=b"", headers=None):
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
+class Handler(QuietHandler):
     def challenge(self):
         port = self.server.server_address[1]
         self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"token required"}]}', {
@@ -96,8 +82,4 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(404)
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-server.serve_forever()
+serve(Handler, sys.argv[1])

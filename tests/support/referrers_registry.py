@@ -19,11 +19,11 @@ anonymous, plain http.
 """
 import hashlib
 import json
-import os
 import re
 import sys
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fake_http import QuietHandler, serve
 
 blobs, manifests, tags, referrers = {}, {}, {}, {}
 uploads = {"n": 0}
@@ -34,21 +34,7 @@ def digest_of(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body=b"", headers=None):
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
+class Handler(QuietHandler):
     def body(self):
         return self.rfile.read(int(self.headers.get("Content-Length", "0")))
 
@@ -120,8 +106,4 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(201, b"", headers)
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-server.serve_forever()
+serve(Handler, sys.argv[1])
