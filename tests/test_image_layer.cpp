@@ -257,6 +257,36 @@ TEST_CASE("parse_compression") {
   CHECK_THROWS_AS(parse_compression("lz4"), Error);
 }
 
+TEST_CASE("set_compression_level: each compressor's range, and smaller output at a higher level") {
+  LayerOptions gzip{.compression = Compression::Gzip};
+  set_compression_level(gzip, 12);
+  CHECK(gzip.gzip_level == 12);
+  CHECK_THROWS_WITH(set_compression_level(gzip, 13), Catch::Contains("gzip takes 1 to 12"));
+  CHECK_THROWS_AS(set_compression_level(gzip, 0), Error);
+  LayerOptions zstd{.compression = Compression::Zstd};
+  set_compression_level(zstd, 19);
+  CHECK(zstd.zstd_level == 19);
+  CHECK_THROWS_WITH(set_compression_level(zstd, 20), Catch::Contains("zstd takes 1 to 19"));
+  LayerOptions none{.compression = Compression::None};
+  CHECK_THROWS_AS(set_compression_level(none, 1), Error);
+
+  // Machine code (this test's own): a higher level finds more of its matches.
+  std::ifstream self("/proc/self/exe", std::ios::binary);
+  std::string code(256 * 1024, '\0');
+  self.read(code.data(), static_cast<std::streamsize>(code.size()));
+  REQUIRE(self.gcount() == static_cast<std::streamsize>(code.size()));
+  rootfs::MemRootFs fs;
+  fs.add_file("/t", code);
+  auto layer_at = [&](LayerOptions options, int level) {
+    set_compression_level(options, level);
+    LayerWriter w(options);
+    w.add_file("/t", fs, "/t");
+    return w.finish().blob.size();
+  };
+  CHECK(layer_at({.compression = Compression::Zstd}, 19) < layer_at({.compression = Compression::Zstd}, 1));
+  CHECK(layer_at({.compression = Compression::Gzip}, 12) < layer_at({.compression = Compression::Gzip}, 1));
+}
+
 TEST_CASE("duplicate paths: identical entries collapse, conflicts name the path") {
   rootfs::MemRootFs fs;
   fs.add_file("/a", "same");

@@ -63,6 +63,12 @@ struct LayerOptions {
   int zstd_level = 3;
 };
 
+// --compression-level for options.compression: gzip 1-12 (libdeflate's
+// scale, 10-12 slower and smaller than gzip -9 can make), zstd 1-19 (20-22
+// need more decoder memory than some runtimes allow). Throws dslim::Error
+// (Usage) naming the range.
+void set_compression_level(LayerOptions& options, int level);
+
 // Optional per-entry overrides; unset fields take the source's mode and the
 // writer's default owner.
 struct EntryAttrs {

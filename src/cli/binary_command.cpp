@@ -118,7 +118,7 @@ int run_multi_arch(const BinaryOptions& opt) {
     images.push_back(built.back().image);
   }
   const ImageIndex index = build_index(std::move(images));
-  const std::string written = write_index(index, dest, transport_options(opt.slim.source));
+  const std::string written = write_index(index, dest, output_transport_options(opt.slim));
   if (opt.slim.report == "json") {
     nlohmann::json report = {{"output", dest.str()}, {"digest", written}};
     report["images"] = nlohmann::json::array();

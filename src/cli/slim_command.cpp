@@ -194,6 +194,10 @@ std::string size_line(const std::string& source, uint64_t slim, uint64_t origina
 void add_slim_options(CLI::App* cmd, SlimFlags& flags, const std::string& probe_help) {
   cmd->add_option("-o,--output", flags.output, "Where to write the image (see Outputs)")
       ->type_name("DEST");
+  cmd->add_option("--dest-creds", flags.dest_creds,
+                  "Credentials for the -o registry only; --creds and the credential files "
+                  "still serve the source")
+      ->type_name("USER:PASS");
   cmd->add_option("--env", flags.env, "Environment variable (repeatable)")->type_name("K=V");
   cmd->add_option("--include", flags.includes,
                   "File or directory of the source to add, with its symlinks (repeatable)")
@@ -220,6 +224,9 @@ void add_slim_options(CLI::App* cmd, SlimFlags& flags, const std::string& probe_
       ->type_name("PORT[/PATH]");
   cmd->add_option("--compression", flags.compression, "Layer compression: gzip or zstd")
       ->check(CLI::IsMember({"gzip", "zstd"}));
+  cmd->add_option("--compression-level", flags.compression_level,
+                  "gzip 1-12 (default 6), zstd 1-19 (default 3): higher is smaller and slower")
+      ->type_name("N");
   cmd->add_option("--max-size", flags.max_size,
                   "Fail (exit 3, nothing written) if the image is larger, e.g. 10MB or 9.5MiB")
       ->type_name("SIZE");
@@ -235,9 +242,27 @@ void add_slim_options(CLI::App* cmd, SlimFlags& flags, const std::string& probe_
                 "Write the --sbom-out files only; attach nothing to the image");
 }
 
+namespace {
+
+LayerOptions flags_layer_options(const SlimFlags& flags) {
+  LayerOptions options;
+  options.compression = parse_compression(flags.compression);
+  if (flags.compression_level) set_compression_level(options, *flags.compression_level);
+  return options;
+}
+
+}  // namespace
+
+TransportOptions output_transport_options(const SlimFlags& flags) {
+  TransportOptions options = transport_options(flags.source);
+  if (!flags.dest_creds.empty()) options.registry.creds = flags.dest_creds;
+  return options;
+}
+
 void fill_request(const SlimFlags& flags, slim::SlimRequest& request) {
   if (flags.output.empty())
     throw Error("name the output with -o, e.g. -o oci:./out:latest", ErrorKind::Usage);
+  flags_layer_options(flags);  // a bad level is refused before any work
   for (const auto& e : flags.env) {
     if (e.find('=') == std::string::npos || e.front() == '=')
       throw Error("--env " + e + ": expected KEY=VALUE", ErrorKind::Usage);
@@ -265,8 +290,7 @@ BuiltImage build_slim_image(const SlimFlags& flags, const Source& source,
                             const rootfs::OverlayRootFs& overlay, const slim::SlimPlan& plan,
                             const SlimOutput& output) {
   const uint64_t max_size = flags.max_size.empty() ? 0 : parse_size(flags.max_size);
-  LayerOptions layer_options;
-  layer_options.compression = parse_compression(flags.compression);
+  LayerOptions layer_options = flags_layer_options(flags);
   layer_options.epoch = output.spec.epoch;
 
   for (const auto& warning : plan.graph.warnings) spdlog::warn("{}", warning);
@@ -325,7 +349,7 @@ int write_slim_image(const SlimFlags& flags, const Source& source,
   BuiltImage built = build_slim_image(flags, source, overlay, plan, output);
   const Image& image = built.image;
   const ImageSummary& summary = built.summary;
-  const TransportOptions transport = transport_options(flags.source);
+  const TransportOptions transport = output_transport_options(flags);
   // The SBOMs before the image: an error leaves nothing written; they are
   // renamed into place once the image is, and go with it as its referrers.
   std::vector<std::unique_ptr<TempFile>> sboms;

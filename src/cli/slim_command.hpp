@@ -19,6 +19,7 @@ namespace dslim::cli {
 struct SlimFlags {
   SourceFlags source;
   std::string output;
+  std::string dest_creds;
   std::vector<std::string> env;
   std::vector<std::string> includes;
   std::vector<std::string> adds;
@@ -29,6 +30,7 @@ struct SlimFlags {
   double probe_timeout = 10;
   std::vector<std::string> probe_http;
   std::string compression = "gzip";
+  std::optional<int> compression_level;
   std::string max_size;
   std::string report = "text";
   bool no_package_metadata = false;
@@ -36,8 +38,8 @@ struct SlimFlags {
   bool no_sbom_attach = false;
 };
 
-// -o, --env, --include, --add, --with, --without, --allow-missing-symbols,
-// --probe, --probe-timeout, --probe-http, --compression, --max-size, --report,
+// -o, --dest-creds, --env, --include, --add, --with, --without, --allow-missing-symbols,
+// --probe, --probe-timeout, --probe-http, --compression, --compression-level, --max-size, --report,
 // --no-package-metadata, --sbom-out, --no-sbom-attach.
 // `probe_help` says what a probe runs.
 void add_slim_options(CLI::App* cmd, SlimFlags& flags, const std::string& probe_help);
@@ -48,6 +50,10 @@ void fill_request(const SlimFlags& flags, slim::SlimRequest& request);
 
 // "--entrypoint /app" or a JSON array: '["/app", "--flag"]'.
 std::vector<std::string> command_words(const std::string& text, const char* option);
+
+// The transport options for writing to -o: the source's, with --dest-creds
+// for the registry when given.
+TransportOptions output_transport_options(const SlimFlags& flags);
 
 // SOURCE_DATE_EPOCH, or 0.
 int64_t source_date_epoch();

@@ -71,6 +71,26 @@ Compression parse_compression(const std::string& name) {
   throw Error("unknown compression '" + name + "' (expected gzip, zstd or none)", ErrorKind::Usage);
 }
 
+void set_compression_level(LayerOptions& options, int level) {
+  switch (options.compression) {
+    case Compression::Gzip:
+      if (level < 1 || level > 12)
+        throw Error("--compression-level " + std::to_string(level) + ": gzip takes 1 to 12",
+                    ErrorKind::Usage);
+      options.gzip_level = level;
+      return;
+    case Compression::Zstd:
+      if (level < 1 || level > 19)
+        throw Error("--compression-level " + std::to_string(level) + ": zstd takes 1 to 19",
+                    ErrorKind::Usage);
+      options.zstd_level = level;
+      return;
+    case Compression::None:
+      break;
+  }
+  throw Error("--compression-level needs --compression gzip or zstd", ErrorKind::Usage);
+}
+
 const char* layer_media_type(Compression compression) {
   switch (compression) {
     case Compression::Gzip:

@@ -107,6 +107,20 @@ expect_exit 4 "$DSLIM" deps --pick /opt/x/bin/app --from "docker://$A/base:1" --
 [[ $E2E_STDERR == *n0pe* ]] && fail "the password leaked: $E2E_STDERR"
 echo "ok: Basic auth by --creds and config.json; a wrong password is a clear error"
 
+# --dest-creds: the -o registry's own credentials, --creds still the source's
+# (a CI job pulls from one registry and pushes to its own).
+htpasswd -Bbn bob pushpw >"$TMP/htpasswd-b"
+start_registry --htpasswd "$TMP/htpasswd-b"
+B=$REGISTRY
+expect_exit 4 "$DSLIM" -q binary --pick /opt/x/bin/app --from "docker://$A/base:1" --creds alice:s3cret \
+  --no-cache -o "docker://$B/slim:1"
+[[ $E2E_STDERR == *"$B"* ]] || fail "the push error does not name $B: $E2E_STDERR"
+"$DSLIM" -q binary --pick /opt/x/bin/app --from "docker://$A/base:1" --creds alice:s3cret \
+  --dest-creds bob:pushpw --no-cache -o "docker://$B/slim:1" >/dev/null || fail "--dest-creds push failed"
+skopeo_ inspect --tls-verify=false --creds bob:pushpw "docker://$B/slim:1" >/dev/null ||
+  fail "the image pushed with --dest-creds is not in $B"
+echo "ok: --dest-creds for the output registry, --creds for the source"
+
 # TLS with a private CA, through --cert-dir.
 make_test_ca "$TMP/ca"
 start_registry --tls "$TMP/ca/server.crt" "$TMP/ca/server.key"
