@@ -283,8 +283,10 @@ TEST_CASE("set_compression_level: each compressor's range, and smaller output at
     w.add_file("/t", fs, "/t");
     return w.finish().blob.size();
   };
-  CHECK(layer_at({.compression = Compression::Zstd}, 19) < layer_at({.compression = Compression::Zstd}, 1));
-  CHECK(layer_at({.compression = Compression::Gzip}, 12) < layer_at({.compression = Compression::Gzip}, 1));
+  CHECK(layer_at({.compression = Compression::Zstd}, 19) <
+        layer_at({.compression = Compression::Zstd}, 1));
+  CHECK(layer_at({.compression = Compression::Gzip}, 12) <
+        layer_at({.compression = Compression::Gzip}, 1));
 }
 
 TEST_CASE("duplicate paths: identical entries collapse, conflicts name the path") {

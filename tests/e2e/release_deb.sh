@@ -23,8 +23,12 @@ for want in ./usr/bin/dslim ./usr/share/man/man1/dslim.1.gz ./usr/share/doc/dsli
   grep -qxF "$want" "$TMP/contents" || fail "the package lacks $want: $(cat "$TMP/contents")"
 done
 [[ -z $(dpkg-deb --field "$DEB" Depends) ]] || fail "the static package depends on $(dpkg-deb --field "$DEB" Depends)"
-dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./usr/share/man/man1/dslim.1.gz | gzip -dc | grep -q '^\.SH NAME' ||
-  fail "the man page has no NAME section"
+dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./usr/share/man/man1/dslim.1.gz | gzip -dc >"$TMP/dslim.1"
+grep -q '^\.SH NAME' "$TMP/dslim.1" || fail "the man page has no NAME section"
+for sub in binary image deps inspect; do
+  grep -qxF ".SS \"dslim $sub\"" "$TMP/dslim.1" || fail "the man page lacks dslim $sub"
+done
+grep -qF -- '--dest-creds' "$TMP/dslim.1" || fail "the man page lacks binary's options"
 echo "ok: $DEB holds dslim, its man page and the README, and depends on nothing"
 
 test_root bullseye
