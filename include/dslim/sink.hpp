@@ -35,9 +35,11 @@ bool holds_referrers(Transport transport);
 // An image index over images of several platforms (a multi-platform tag):
 // oci:, oci-archive: and docker:// (the images by digest, the index under
 // the tag, last); docker-archive: and dir: refuse it (Usage). Returns the
-// index's digest.
+// index's digest. `referrers` (each image's SBOMs) go with it, as with
+// write_image.
 std::string write_index(const ImageIndex& index, const Reference& dest,
-                        const TransportOptions& options = {});
+                        const TransportOptions& options = {},
+                        const std::vector<Referrer>& referrers = {});
 // Whether `transport` can hold an index: as holds_referrers.
 bool holds_index(Transport transport);
 

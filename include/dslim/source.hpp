@@ -27,6 +27,11 @@ Image load_image(const Reference& ref, const oci::Platform& platform = kDefaultP
 // names a single image. docker-archive: holds single images only.
 std::optional<oci::Index> read_index(const Reference& ref, const TransportOptions& options = {});
 
+// load_image of `ref` whose index read_index has given: a registry's image
+// is fetched by its digest in `index`, the index not fetched again.
+Image load_image(const Reference& ref, const oci::Index& index, const oci::Platform& platform,
+                 const TransportOptions& options = {});
+
 // An artifact attached to an image (an SBOM).
 struct Attachment {
   std::string artifact_type;    // "application/spdx+json"

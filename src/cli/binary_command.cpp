@@ -100,8 +100,6 @@ int run_multi_arch(const BinaryOptions& opt) {
   if (!opt.slim.source.platform.empty())
     throw Error("--multi-arch takes each APP's platform from its ELF header; drop --platform",
                 ErrorKind::Usage);
-  if (!opt.slim.sbom_out.empty())
-    throw Error("--sbom-out is for one image; --multi-arch writes an index", ErrorKind::Usage);
   const Reference dest = parse_reference(opt.slim.output);
   if (!holds_index(dest.transport))
     throw Error(dest.str() +
@@ -110,15 +108,26 @@ int run_multi_arch(const BinaryOptions& opt) {
                 ErrorKind::Usage);
   std::vector<Image> images;
   std::vector<BuiltImage> built;
+  // Each image's SBOMs, one file per platform (app.linux-arm64.spdx.json).
+  std::vector<SbomOutputs> sboms;
+  std::vector<Referrer> referrers;
   for (const auto& app : opt.apps) {
     std::unique_ptr<rootfs::OverlayRootFs> overlay;
     const Source source = open_binary_source(opt, {app}, overlay);
     Slimmed s = plan_binary(opt, source, *overlay, {app});
     built.push_back(build_slim_image(opt.slim, source, *overlay, s.plan, s.output));
     images.push_back(built.back().image);
+    std::vector<std::string> names;
+    for (const auto& file : opt.slim.sbom_out)
+      names.push_back(platform_sbom_name(file, images.back().config.platform));
+    sboms.push_back(build_sboms(opt.slim, names, s.plan, *overlay, dest, images.back(),
+                                s.output.spec.epoch));
+    for (const auto& r : sboms.back().referrers) referrers.push_back(r);
   }
   const ImageIndex index = build_index(std::move(images));
-  const std::string written = write_index(index, dest, output_transport_options(opt.slim));
+  const std::string written =
+      write_index(index, dest, output_transport_options(opt.slim), referrers);
+  for (auto& s : sboms) s.commit();
   if (opt.slim.report == "json") {
     nlohmann::json report = {{"output", dest.str()}, {"digest", written}};
     report["images"] = nlohmann::json::array();
@@ -128,6 +137,7 @@ int run_multi_arch(const BinaryOptions& opt) {
       one["app"] = opt.apps[report["images"].size()];
       report["images"].push_back(one);
     }
+    report["referrers"] = referrers_json(referrers);
     std::cout << report.dump(2) << "\n";
   } else if (!spdlog::should_log(spdlog::level::info)) {
     std::cout << written << "\n";
@@ -140,6 +150,7 @@ int run_multi_arch(const BinaryOptions& opt) {
       std::cout << " " << oci::to_string(b.image.config.platform) << " "
                 << b.image.manifest_blob.digest();
     std::cout << "\n";
+    print_attached(referrers);
   }
   return 0;
 }

@@ -88,11 +88,14 @@ int run_inspect(const InspectOptions& opt) {
   const TransportOptions transport = transport_options(opt.source);
   // A multi-platform image: every platform listed, the one asked for shown.
   std::vector<oci::Descriptor> platforms;
-  if (const auto index = read_index(ref, transport))
+  const auto index = read_index(ref, transport);
+  if (index)
     for (const auto& m : index->manifests)
       if (m.platform && m.platform->os != "unknown" && m.platform->architecture != "unknown")
         platforms.push_back(m);
-  ImageSummary summary = summarize(load_image(ref, wanted_platform(opt.source, {}), transport));
+  const oci::Platform platform = wanted_platform(opt.source, {});
+  ImageSummary summary = summarize(index ? load_image(ref, *index, platform, transport)
+                                         : load_image(ref, platform, transport));
   if (opt.format == "json") {
     auto out = summary_json(summary);
     if (!platforms.empty()) {

@@ -236,7 +236,8 @@ void add_slim_options(CLI::App* cmd, SlimFlags& flags, const std::string& probe_
   cmd->add_option("--sbom-out", flags.sbom_out,
                   "Write an SBOM of the image: FILE.spdx.json (SPDX 2.3) or FILE.cdx.json "
                   "(CycloneDX 1.5) (repeatable); to oci:, oci-archive: and docker:// it is "
-                  "also attached to the image (an OCI referrer)")
+                  "also attached to the image (an OCI referrer); with --multi-arch, one per "
+                  "platform: FILE.linux-arm64.spdx.json")
       ->type_name("FILE");
   cmd->add_flag("--no-sbom-attach", flags.no_sbom_attach,
                 "Write the --sbom-out files only; attach nothing to the image");
@@ -342,6 +343,55 @@ BuiltImage build_slim_image(const SlimFlags& flags, const Source& source,
   return built;
 }
 
+void SbomOutputs::commit() {
+  for (auto& file : files) file->commit();
+}
+
+SbomOutputs build_sboms(const SlimFlags& flags, const std::vector<std::string>& names,
+                        const slim::SlimPlan& plan, const rootfs::OverlayRootFs& overlay,
+                        const Reference& dest, const Image& image, int64_t epoch) {
+  SbomOutputs out;
+  if (names.empty()) return out;
+  const bool attach = !flags.no_sbom_attach && holds_referrers(dest.transport);
+  const auto input = slim::sbom_input(plan, overlay, dest.str(), image.manifest_blob.digest(), epoch);
+  for (const auto& file : names) {
+    const bool spdx = file.ends_with(".spdx.json");
+    std::string document = spdx ? packages::spdx_json(input) : packages::cyclonedx_json(input);
+    out.files.push_back(std::make_unique<TempFile>(file));
+    out.files.back()->write(document);
+    if (attach)
+      out.referrers.push_back(
+          build_referrer(image, spdx ? oci::media_type::kSpdxJson : oci::media_type::kCycloneDxJson,
+                         std::move(document), std::filesystem::path(file).filename().string(),
+                         epoch));
+  }
+  if (!attach && !flags.no_sbom_attach)
+    spdlog::warn("{} cannot hold an attached SBOM; it is in the --sbom-out files only", dest.str());
+  return out;
+}
+
+nlohmann::json referrers_json(const std::vector<Referrer>& referrers) {
+  auto out = nlohmann::json::array();
+  for (const auto& r : referrers)
+    out.push_back({{"artifactType", r.manifest.artifact_type},
+                   {"digest", r.manifest_blob.digest()},
+                   {"subject", r.manifest.subject ? r.manifest.subject->digest : ""}});
+  return out;
+}
+
+void print_attached(const std::vector<Referrer>& referrers) {
+  for (const auto& r : referrers)
+    std::cout << "attached " << r.manifest.layers.front().annotations.at(oci::kTitleAnnotation)
+              << " (" << r.manifest_blob.digest() << ")\n";
+}
+
+std::string platform_sbom_name(const std::string& file, const oci::Platform& platform) {
+  const size_t ext = file.ends_with(".spdx.json") ? file.size() - 10 : file.size() - 9;
+  std::string tag = platform.os + "-" + platform.architecture;
+  if (!platform.variant.empty()) tag += "-" + platform.variant;
+  return file.substr(0, ext) + "." + tag + file.substr(ext);
+}
+
 int write_slim_image(const SlimFlags& flags, const Source& source,
                      const rootfs::OverlayRootFs& overlay, const slim::SlimPlan& plan,
                      SlimOutput output) {
@@ -352,29 +402,11 @@ int write_slim_image(const SlimFlags& flags, const Source& source,
   const TransportOptions transport = output_transport_options(flags);
   // The SBOMs before the image: an error leaves nothing written; they are
   // renamed into place once the image is, and go with it as its referrers.
-  std::vector<std::unique_ptr<TempFile>> sboms;
-  std::vector<Referrer> referrers;
-  const bool attach = !flags.no_sbom_attach && holds_referrers(dest.transport);
-  if (!flags.sbom_out.empty()) {
-    const auto input = slim::sbom_input(plan, overlay, dest.str(), image.manifest_blob.digest(),
-                                        output.spec.epoch);
-    for (const auto& file : flags.sbom_out) {
-      const bool spdx = file.ends_with(".spdx.json");
-      std::string document = spdx ? packages::spdx_json(input) : packages::cyclonedx_json(input);
-      sboms.push_back(std::make_unique<TempFile>(file));
-      sboms.back()->write(document);
-      if (attach)
-        referrers.push_back(build_referrer(
-            image, spdx ? oci::media_type::kSpdxJson : oci::media_type::kCycloneDxJson,
-            std::move(document), std::filesystem::path(file).filename().string(),
-            output.spec.epoch));
-    }
-    if (!attach && !flags.no_sbom_attach)
-      spdlog::warn("{} cannot hold an attached SBOM; it is in the --sbom-out files only",
-                   dest.str());
-  }
+  SbomOutputs sboms = build_sboms(flags, flags.sbom_out, plan, overlay, dest, image,
+                                  output.spec.epoch);
+  const std::vector<Referrer>& referrers = sboms.referrers;
   std::string written = write_image(image, dest, transport, referrers);
-  for (auto& sbom : sboms) sbom->commit();
+  sboms.commit();
   spdlog::trace("image written to {}", dest.str());
   if (flags.report == "json") {
     auto report = summary_json(summary);
@@ -387,19 +419,14 @@ int write_slim_image(const SlimFlags& flags, const Source& source,
     report["warnings"] = plan.warnings;
     if (output.source_size)
       report["source"] = {{"ref", source.ref}, {"image_bytes", *output.source_size}};
-    report["referrers"] = nlohmann::json::array();
-    for (const auto& r : referrers)
-      report["referrers"].push_back(
-          {{"artifactType", r.manifest.artifact_type}, {"digest", r.manifest_blob.digest()}});
+    report["referrers"] = referrers_json(referrers);
     std::cout << report.dump(2) << "\n";
   } else if (!spdlog::should_log(spdlog::level::info)) {
     // -q: the digest only, for scripts.
     std::cout << written << "\n";
   } else {
     std::cout << built.text_report << "wrote " << dest.str() << " (" << written << ")\n";
-    for (const auto& r : referrers)
-      std::cout << "attached " << r.manifest.layers.front().annotations.at(oci::kTitleAnnotation)
-                << " (" << r.manifest_blob.digest() << ")\n";
+    print_attached(referrers);
   }
   return 0;
 }

@@ -3,16 +3,20 @@
 // --add, --with, --without, --probe...) and how a plan becomes an image
 // (the layer, --max-size, the output, the report).
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "cli/source.hpp"
+#include "dslim/referrer.hpp"
 #include "dslim/image.hpp"
 #include "dslim/image_summary.hpp"
 #include "dslim/slim.hpp"
+#include "transport/temp_path.hpp"
 
 namespace dslim::cli {
 
@@ -81,5 +85,28 @@ struct BuiltImage {
 BuiltImage build_slim_image(const SlimFlags& flags, const Source& source,
                             const rootfs::OverlayRootFs& overlay, const slim::SlimPlan& plan,
                             const SlimOutput& output);
+
+// The --sbom-out documents of one image (`names`: the files, FILE.spdx.json
+// or FILE.cdx.json), each written now to a temporary file that commit()
+// renames into place once the image is written, and, when `dest` holds
+// referrers and --no-sbom-attach is not given, built as a referrer of
+// `image` (a warning when it cannot hold one).
+struct SbomOutputs {
+  std::vector<std::unique_ptr<TempFile>> files;
+  std::vector<Referrer> referrers;
+  void commit();
+};
+SbomOutputs build_sboms(const SlimFlags& flags, const std::vector<std::string>& names,
+                        const slim::SlimPlan& plan, const rootfs::OverlayRootFs& overlay,
+                        const Reference& dest, const Image& image, int64_t epoch);
+
+// The report's "referrers": artifactType, digest and subject of each.
+nlohmann::json referrers_json(const std::vector<Referrer>& referrers);
+// "attached FILE (DIGEST)" on stdout, for each.
+void print_attached(const std::vector<Referrer>& referrers);
+
+// --sbom-out FILE for one platform of --multi-arch: app.spdx.json for
+// linux/arm64/v8 is app.linux-arm64-v8.spdx.json.
+std::string platform_sbom_name(const std::string& file, const oci::Platform& platform);
 
 }  // namespace dslim::cli

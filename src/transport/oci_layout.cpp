@@ -31,6 +31,14 @@ std::vector<const Blob*> sorted(const BlobSet& set) {
   return out;
 }
 
+// The referrers' blobs into `set`, and the referrers into `pub`.
+void add_referrer_blobs(BlobSet& set, Publication& pub, std::vector<Referrer> referrers) {
+  pub.referrers = std::move(referrers);
+  for (const auto& r : pub.referrers)
+    for (const Blob* b : {&r.manifest_blob, &r.config_blob, &r.content})
+      set.emplace(b->digest(), b);
+}
+
 }  // namespace
 
 std::vector<const Blob*> unique_blobs(const Image& image) {
@@ -47,12 +55,9 @@ oci::Descriptor Publication::descriptor() const {
 
 Publication publication(const Image& image, std::vector<Referrer> referrers) {
   Publication pub;
-  pub.referrers = std::move(referrers);
   BlobSet set;
   add_image(set, image);
-  for (const auto& r : pub.referrers)
-    for (const Blob* b : {&r.manifest_blob, &r.config_blob, &r.content})
-      set.emplace(b->digest(), b);
+  add_referrer_blobs(set, pub, std::move(referrers));
   pub.blobs = sorted(set);
   pub.top = &image.manifest_blob;
   pub.platform = image.config.platform;
@@ -60,13 +65,14 @@ Publication publication(const Image& image, std::vector<Referrer> referrers) {
   return pub;
 }
 
-Publication publication(const ImageIndex& index) {
+Publication publication(const ImageIndex& index, std::vector<Referrer> referrers) {
   Publication pub;
   BlobSet set;
   for (const auto& image : index.images) {
     add_image(set, image);
     pub.manifests.push_back(&image.manifest_blob);
   }
+  add_referrer_blobs(set, pub, std::move(referrers));
   set.emplace(index.index_blob.digest(), &index.index_blob);
   pub.blobs = sorted(set);
   pub.top = &index.index_blob;

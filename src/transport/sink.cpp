@@ -78,7 +78,7 @@ std::string write_image(const Image& image, const Reference& dest, const Transpo
 }
 
 std::string write_index(const ImageIndex& index, const Reference& dest,
-                        const TransportOptions& options) {
+                        const TransportOptions& options, const std::vector<Referrer>& referrers) {
   return naming(dest, [&]() -> std::string {
     if (!holds_index(dest.transport))
       throw Error(
@@ -88,11 +88,11 @@ std::string write_index(const ImageIndex& index, const Reference& dest,
     if (!dest.digest.empty())
       throw Error("an image is written under a tag, not a digest", ErrorKind::Usage);
     if (dest.transport == Transport::Docker)
-      return write_registry(publication(index), dest, options);
+      return write_registry(publication(index, referrers), dest, options);
     if (dest.transport == Transport::Oci)
-      write_oci_dir(publication(index), dest);
+      write_oci_dir(publication(index, referrers), dest);
     else
-      write_oci_archive(publication(index), dest);
+      write_oci_archive(publication(index, referrers), dest);
     return index.index_blob.digest();
   });
 }

@@ -28,7 +28,7 @@ struct Publication {
   oci::Descriptor descriptor() const;
 };
 Publication publication(const Image& image, std::vector<Referrer> referrers);
-Publication publication(const ImageIndex& index);
+Publication publication(const ImageIndex& index, std::vector<Referrer> referrers);
 
 void write_oci_dir(const Publication& pub, const Reference& ref);
 void write_oci_archive(const Publication& pub, const Reference& ref);

@@ -57,4 +57,13 @@ Image load_image(const Reference& ref, const oci::Platform& platform,
   });
 }
 
+Image load_image(const Reference& ref, const oci::Index& index, const oci::Platform& platform,
+                 const TransportOptions& options) {
+  if (ref.transport != Transport::Docker) return load_image(ref, platform, options);
+  Reference by_digest = ref;
+  by_digest.digest =
+      naming_source(ref, [&] { return select_platform(index, platform, ref.str()).digest; });
+  return load_image(by_digest, platform, options);
+}
+
 }  // namespace dslim

@@ -98,11 +98,33 @@ done
   fail "inspect --format json has no two platforms"
 echo "ok: inspect lists both platforms of the index"
 
+# --- 5. SBOMs: one per platform, each attached to its image ---------------------------
+"$DSLIM" -q binary "$TMP/build/amd64/hello" "$TMP/build/arm64/hello" --multi-arch --from "oci:$L:multi" \
+  --sbom-out "$TMP/sbom/hello.spdx.json" -o "oci:$TMP/sb:1" >/dev/null 2>"$TMP/sb.err" ||
+  fail "--multi-arch --sbom-out failed: $(cat "$TMP/sb.err")"
+[[ ! -e $TMP/sbom/hello.spdx.json ]] || fail "--multi-arch wrote the SBOM under its plain name"
+for arch in amd64 arm64; do
+  f=$TMP/sbom/hello.linux-$arch.spdx.json
+  jq -e '.spdxVersion == "SPDX-2.3"' "$f" >/dev/null || fail "no SPDX document $f"
+  d=$(jq -r --arg a "$arch" '.manifests[] | select(.platform.architecture == $a) | .digest' "$TMP/out-index.json")
+  n=$(jq --arg d "$d" '[.manifests[] | select(.artifactType == "application/spdx+json")] | length' "$TMP/sb/index.json")
+  ((n == 2)) || fail "want 2 SBOM entries in the layout, have $n"
+  found=""
+  for m in $(jq -r '.manifests[] | select(.artifactType == "application/spdx+json") | .digest' "$TMP/sb/index.json"); do
+    [[ $(jq -r .subject.digest "$TMP/sb/blobs/sha256/${m#sha256:}") == "$d" ]] && found=$m
+  done
+  [[ -n $found ]] || fail "no SBOM in the layout names the $arch image $d"
+  layer=$(jq -r '.layers[0].digest' "$TMP/sb/blobs/sha256/${found#sha256:}")
+  cmp -s "$TMP/sb/blobs/sha256/${layer#sha256:}" "$f" || fail "the attached $arch SBOM is not $f"
+done
+echo "ok: --sbom-out with --multi-arch: a file per platform, each attached to its image"
+
 # --- 2. docker:// ----------------------------------------------------------------------
 start_registry
 skopeo_ copy -q --all --dest-tls-verify=false "oci:$L:multi" "docker://$REGISTRY/base:1" || fail "skopeo could not push the source index"
 "$DSLIM" -q binary "$TMP/build/amd64/hello" "$TMP/build/arm64/hello" --multi-arch --from "docker://$REGISTRY/base:1" \
-  -o "docker://$REGISTRY/team/hello:1" >"$TMP/push.out" 2>"$TMP/push.err" || fail "--multi-arch to docker:// failed: $(cat "$TMP/push.err")"
+  --sbom-out "$TMP/reg.cdx.json" -o "docker://$REGISTRY/team/hello:1" >"$TMP/push.out" 2>"$TMP/push.err" ||
+  fail "--multi-arch to docker:// failed: $(cat "$TMP/push.err")"
 [[ $(cat "$TMP/push.out") == "$INDEX" ]] || fail "-q printed $(cat "$TMP/push.out"), not the oci: run's $INDEX"
 skopeo_ inspect --raw --tls-verify=false "docker://$REGISTRY/team/hello:1" >"$TMP/reg-index.json" || fail "skopeo cannot read the pushed index"
 cmp -s "$TMP/reg-index.json" "$TMP/out-index.json" || fail "the pushed index is not the oci: one: $(cat "$TMP/reg-index.json")"
@@ -110,7 +132,21 @@ for d in $(jq -r '.manifests[].digest' "$TMP/reg-index.json"); do
   skopeo_ inspect --raw --tls-verify=false "docker://$REGISTRY/team/hello@$d" | jq -e '.layers | length == 1' >/dev/null ||
     fail "the registry lacks the image $d"
 done
-echo "ok: docker:// from and to a registry: the same index $INDEX, both images there"
+# inspect of the pushed index: both platforms, the one asked for shown.
+arm=$(jq -r '.manifests[] | select(.platform.architecture == "arm64") | .digest' "$TMP/reg-index.json")
+"$DSLIM" inspect "docker://$REGISTRY/team/hello:1" --platform linux/arm64 --format json >"$TMP/reg-inspect.json" ||
+  fail "inspect of the pushed index failed"
+jq -e --arg d "$arm" '(.platforms | length == 2) and .manifest_digest == $d' "$TMP/reg-inspect.json" >/dev/null ||
+  fail "inspect --platform linux/arm64 of the pushed index: $(jq -c '{platforms, manifest_digest}' "$TMP/reg-inspect.json")"
+# Each image's SBOM, under the registry's fallback tag for it (docker-registry has no referrers API).
+for d in $(jq -r '.manifests[].digest' "$TMP/reg-index.json"); do
+  skopeo_ inspect --raw --tls-verify=false "docker://$REGISTRY/team/hello:sha256-${d#sha256:}" >"$TMP/refs.json" ||
+    fail "no referrers tag for $d"
+  jq -e '.manifests | length == 1 and .[0].artifactType == "application/vnd.cyclonedx+json"' "$TMP/refs.json" >/dev/null ||
+    fail "the referrers of $d: $(cat "$TMP/refs.json")"
+done
+[[ -f $TMP/reg.linux-amd64.cdx.json && -f $TMP/reg.linux-arm64.cdx.json ]] || fail "no SBOM file per platform: $(ls "$TMP")"
+echo "ok: docker:// from and to a registry: the same index $INDEX, both images there, each with its SBOM attached"
 
 # --- 4. refused ----------------------------------------------------------------------
 expect_exit 1 "$DSLIM" binary "$TMP/build/amd64/hello" "$TMP/build/arm64/hello" --multi-arch --from "oci:$L:multi" \
