@@ -120,8 +120,8 @@ int run_multi_arch(const BinaryOptions& opt) {
     std::vector<std::string> names;
     for (const auto& file : opt.slim.sbom_out)
       names.push_back(platform_sbom_name(file, images.back().config.platform));
-    sboms.push_back(build_sboms(opt.slim, names, s.plan, *overlay, dest, images.back(),
-                                s.output.spec.epoch));
+    sboms.push_back(
+        build_sboms(opt.slim, names, s.plan, *overlay, dest, images.back(), s.output.spec.epoch));
     for (const auto& r : sboms.back().referrers) referrers.push_back(r);
   }
   const ImageIndex index = build_index(std::move(images));

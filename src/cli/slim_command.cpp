@@ -353,17 +353,17 @@ SbomOutputs build_sboms(const SlimFlags& flags, const std::vector<std::string>& 
   SbomOutputs out;
   if (names.empty()) return out;
   const bool attach = !flags.no_sbom_attach && holds_referrers(dest.transport);
-  const auto input = slim::sbom_input(plan, overlay, dest.str(), image.manifest_blob.digest(), epoch);
+  const auto input =
+      slim::sbom_input(plan, overlay, dest.str(), image.manifest_blob.digest(), epoch);
   for (const auto& file : names) {
     const bool spdx = file.ends_with(".spdx.json");
     std::string document = spdx ? packages::spdx_json(input) : packages::cyclonedx_json(input);
     out.files.push_back(std::make_unique<TempFile>(file));
     out.files.back()->write(document);
     if (attach)
-      out.referrers.push_back(
-          build_referrer(image, spdx ? oci::media_type::kSpdxJson : oci::media_type::kCycloneDxJson,
-                         std::move(document), std::filesystem::path(file).filename().string(),
-                         epoch));
+      out.referrers.push_back(build_referrer(
+          image, spdx ? oci::media_type::kSpdxJson : oci::media_type::kCycloneDxJson,
+          std::move(document), std::filesystem::path(file).filename().string(), epoch));
   }
   if (!attach && !flags.no_sbom_attach)
     spdlog::warn("{} cannot hold an attached SBOM; it is in the --sbom-out files only", dest.str());
@@ -402,8 +402,8 @@ int write_slim_image(const SlimFlags& flags, const Source& source,
   const TransportOptions transport = output_transport_options(flags);
   // The SBOMs before the image: an error leaves nothing written; they are
   // renamed into place once the image is, and go with it as its referrers.
-  SbomOutputs sboms = build_sboms(flags, flags.sbom_out, plan, overlay, dest, image,
-                                  output.spec.epoch);
+  SbomOutputs sboms =
+      build_sboms(flags, flags.sbom_out, plan, overlay, dest, image, output.spec.epoch);
   const std::vector<Referrer>& referrers = sboms.referrers;
   std::string written = write_image(image, dest, transport, referrers);
   sboms.commit();

@@ -12,9 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/source.hpp"
-#include "dslim/referrer.hpp"
 #include "dslim/image.hpp"
 #include "dslim/image_summary.hpp"
+#include "dslim/reference.hpp"
+#include "dslim/referrer.hpp"
 #include "dslim/slim.hpp"
 #include "transport/temp_path.hpp"
 

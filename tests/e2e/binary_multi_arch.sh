@@ -99,6 +99,7 @@ done
 echo "ok: inspect lists both platforms of the index"
 
 # --- 5. SBOMs: one per platform, each attached to its image ---------------------------
+mkdir -p "$TMP/sbom"
 "$DSLIM" -q binary "$TMP/build/amd64/hello" "$TMP/build/arm64/hello" --multi-arch --from "oci:$L:multi" \
   --sbom-out "$TMP/sbom/hello.spdx.json" -o "oci:$TMP/sb:1" >/dev/null 2>"$TMP/sb.err" ||
   fail "--multi-arch --sbom-out failed: $(cat "$TMP/sb.err")"
@@ -107,7 +108,7 @@ for arch in amd64 arm64; do
   f=$TMP/sbom/hello.linux-$arch.spdx.json
   jq -e '.spdxVersion == "SPDX-2.3"' "$f" >/dev/null || fail "no SPDX document $f"
   d=$(jq -r --arg a "$arch" '.manifests[] | select(.platform.architecture == $a) | .digest' "$TMP/out-index.json")
-  n=$(jq --arg d "$d" '[.manifests[] | select(.artifactType == "application/spdx+json")] | length' "$TMP/sb/index.json")
+  n=$(jq '[.manifests[] | select(.artifactType == "application/spdx+json")] | length' "$TMP/sb/index.json")
   ((n == 2)) || fail "want 2 SBOM entries in the layout, have $n"
   found=""
   for m in $(jq -r '.manifests[] | select(.artifactType == "application/spdx+json") | .digest' "$TMP/sb/index.json"); do
