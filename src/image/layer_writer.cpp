@@ -72,23 +72,15 @@ Compression parse_compression(const std::string& name) {
 }
 
 void set_compression_level(LayerOptions& options, int level) {
-  switch (options.compression) {
-    case Compression::Gzip:
-      if (level < 1 || level > 12)
-        throw Error("--compression-level " + std::to_string(level) + ": gzip takes 1 to 12",
-                    ErrorKind::Usage);
-      options.gzip_level = level;
-      return;
-    case Compression::Zstd:
-      if (level < 1 || level > 19)
-        throw Error("--compression-level " + std::to_string(level) + ": zstd takes 1 to 19",
-                    ErrorKind::Usage);
-      options.zstd_level = level;
-      return;
-    case Compression::None:
-      break;
-  }
-  throw Error("--compression-level needs --compression gzip or zstd", ErrorKind::Usage);
+  if (options.compression == Compression::None)
+    throw Error("--compression-level needs --compression gzip or zstd", ErrorKind::Usage);
+  const bool gzip = options.compression == Compression::Gzip;
+  const int max = gzip ? 12 : 19;
+  if (level < 1 || level > max)
+    throw Error("--compression-level " + std::to_string(level) + ": " + (gzip ? "gzip" : "zstd") +
+                    " takes 1 to " + std::to_string(max),
+                ErrorKind::Usage);
+  (gzip ? options.gzip_level : options.zstd_level) = level;
 }
 
 const char* layer_media_type(Compression compression) {

@@ -12,11 +12,7 @@ source "$(dirname "$0")/../support/e2e.sh"
 need dpkg-deb chroot
 version=$(sed -n 's/^project(dslim VERSION \([0-9.]*\) .*/\1/p' "$DSLIM_SOURCE_DIR/CMakeLists.txt")
 DEB=$DSLIM_SOURCE_DIR/build/release/dslim_${version}_amd64.deb
-if [[ ! -f $DEB ]]; then
-  [[ -n "${CI:-}" ]] && fail "$DEB does not exist: run scripts/release first"
-  echo "SKIP: $DEB does not exist (run scripts/release)"
-  exit 0
-fi
+need_release "$DEB"
 
 dpkg-deb --contents "$DEB" | awk '{ print $6 }' | sort >"$TMP/contents"
 for want in ./usr/bin/dslim ./usr/share/man/man1/dslim.1.gz ./usr/share/doc/dslim/README.md; do

@@ -16,11 +16,7 @@
 source "$(dirname "$0")/../support/e2e.sh"
 SRC_DIR=${DSLIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMG=$SRC_DIR/build/release/dslim.oci.tar
-if [[ ! -f $IMG ]]; then
-  [[ -n "${CI:-}" ]] && fail "$IMG does not exist: run scripts/release first"
-  echo "SKIP: $IMG does not exist (run scripts/release)"
-  exit 0
-fi
+need_release "$IMG"
 : "${DSLIM_FIXTURE_DIR:?DSLIM_FIXTURE_DIR must point at the built fixtures}"
 need umoci runc skopeo jq docker-registry tar
 

@@ -13,11 +13,7 @@
 source "$(dirname "$0")/../support/e2e.sh"
 SRC_DIR=${DSLIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 REL=${DSLIM_RELEASE:-$SRC_DIR/build/release/dslim}
-if [[ ! -x $REL ]]; then
-  [[ -n "${CI:-}" ]] && fail "$REL does not exist: run scripts/release first"
-  echo "SKIP: $REL does not exist (run scripts/release)"
-  exit 0
-fi
+need_release "$REL"
 : "${DSLIM_FIXTURE_DIR:?DSLIM_FIXTURE_DIR must point at the built fixtures}"
 need readelf umoci runc skopeo jq openssl docker-registry
 

@@ -58,6 +58,17 @@ test_root() {
   echo "$TEST_ROOT"
 }
 
+# need_release FILE: a file scripts/release makes, for the release tests
+# (ctest label "release", which scripts/test runs after it). Missing, it
+# fails the test under CI and skips it elsewhere. Call it directly, not in
+# $(...), so that a skip ends the test.
+need_release() {
+  [[ -e $1 ]] && return 0
+  [[ -n "${CI:-}" ]] && fail "$1 does not exist: run scripts/release first"
+  echo "SKIP: $1 does not exist (run scripts/release)"
+  exit 0
+}
+
 # --- the benchmark image, a multi-layer Debian source (scripts/make-bench-image) ---
 
 # test_image: sets TEST_IMAGE to the directory of the benchmark image (Debian
