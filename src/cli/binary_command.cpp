@@ -122,7 +122,7 @@ int run_multi_arch(const BinaryOptions& opt) {
       names.push_back(platform_sbom_name(file, images.back().config.platform));
     sboms.push_back(
         build_sboms(opt.slim, names, s.plan, *overlay, dest, images.back(), s.output.spec.epoch));
-    for (const auto& r : sboms.back().referrers) referrers.push_back(r);
+    for (auto& r : sboms.back().referrers) referrers.push_back(std::move(r));
   }
   const ImageIndex index = build_index(std::move(images));
   const std::string written =

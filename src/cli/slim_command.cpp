@@ -386,7 +386,9 @@ void print_attached(const std::vector<Referrer>& referrers) {
 }
 
 std::string platform_sbom_name(const std::string& file, const oci::Platform& platform) {
-  const size_t ext = file.ends_with(".spdx.json") ? file.size() - 10 : file.size() - 9;
+  // The name says the format (fill_request checked): the platform goes before it.
+  const std::string_view suffix = file.ends_with(".spdx.json") ? ".spdx.json" : ".cdx.json";
+  const size_t ext = file.size() - suffix.size();
   std::string tag = platform.os + "-" + platform.architecture;
   if (!platform.variant.empty()) tag += "-" + platform.variant;
   return file.substr(0, ext) + "." + tag + file.substr(ext);

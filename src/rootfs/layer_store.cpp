@@ -26,25 +26,6 @@ namespace {
 
 using Fd = UniqueFd;
 
-// An anonymous file in `dir`; `named` is set when the file system has no
-// O_TMPFILE and a named temporary had to be made instead.
-int anonymous_file(const std::string& dir, std::string* named, const std::string& where) {
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    std::string tmpl = dir + "/.tmp-XXXXXX";
-    fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-    if (fd >= 0) {
-      if (named)
-        *named = tmpl;
-      else
-        ::unlink(tmpl.c_str());
-    }
-  }
-  if (fd < 0)
-    throw Error(where + ": cannot create a temporary file in " + dir + ": " + std::strerror(errno));
-  return fd;
-}
-
 // Names the file behind `fd` (anonymous, or the named temporary `named`)
 // `path`. With `replace` an entry already there gives way to ours; without,
 // it stays (as good as ours). True when `path` names a published entry.
